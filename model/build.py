@@ -1,0 +1,46 @@
+"""Build one scenario's Pyomo model from frozen case data, with its first-stage variables identified.
+
+``build_scenario_model(data)`` is pure: it reads no files and no global state. The same function
+serves the deterministic run, the extensive form and mpi-sppy's ``scenario_creator``.
+
+Module order is explicit. Each module adds its components and registers its cost and balance
+terms with the ``Registry``; ``balance`` and ``objective`` then assemble from the registry, which
+is closed before the objective is built so nothing can be added late.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from . import balance, demand, diversification, finished_magnets, licences, objective, production, recycling, sourcing, stockpile
+from .data import CaseData
+from .registry import Registry
+from .sets import ModelSets, build_sets
+
+MODULES = (sourcing, licences, production, finished_magnets, demand, stockpile, recycling, diversification)
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    model: pyo.ConcreteModel
+    registry: Registry
+    sets: ModelSets
+    data: CaseData
+
+    @property
+    def first_stage_vars(self) -> list:
+        return self.registry.first_stage_vars
+
+
+def build_scenario_model(data: CaseData, sets: ModelSets | None = None, name: str = "magnet_supply_risk") -> BuiltModel:
+    sets = sets if sets is not None else build_sets(data)
+    m = pyo.ConcreteModel(name)
+    reg = Registry()
+    for module in MODULES:
+        module.add_components(m, data, sets, reg)
+    balance.add_components(m, data, sets, reg)
+    reg.close()
+    objective.add_components(m, data, sets, reg)
+    return BuiltModel(model=m, registry=reg, sets=sets, data=data)

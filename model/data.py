@@ -1,0 +1,50 @@
+"""Frozen, typed case data: the validated YAML plus resolved time series.
+
+``CaseData`` is the only thing the model builder sees. It is produced once by
+:func:`model.io.read_case` and never mutated (frozen dataclass, read-only
+mappings, tuples).
+
+Glossary
+--------
+periods[k]                 label ``YYYY-MM`` of period k+1 (periods are 1-based in the model)
+demand_t_per_period[s]     t of magnet demanded by stream s, per period
+price_usd_per_kg[o]        price of offer o's material, USD/kg, per period
+capacity_t_per_period[x]   t per period for offer x, recycling route x (t feed) or ``plant`` (t magnet)
+input_files                (path, sha256) of every file read
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from .schema import CaseInput
+
+
+def freeze_series(d: dict[str, list[float]]) -> Mapping[str, tuple[float, ...]]:
+    return MappingProxyType({k: tuple(float(x) for x in v) for k, v in d.items()})
+
+
+@dataclass(frozen=True)
+class CaseData:
+    case: CaseInput
+    periods: tuple[str, ...]
+    demand_t_per_period: Mapping[str, tuple[float, ...]]
+    price_usd_per_kg: Mapping[str, tuple[float, ...]]
+    capacity_t_per_period: Mapping[str, tuple[float, ...]]
+    input_files: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def T(self) -> int:
+        return len(self.periods)
+
+    def input_hash(self) -> str:
+        """One hash over every input file's hash, in a stable order."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for path, digest in sorted(self.input_files, key=lambda x: x[0]):
+            h.update(path.encode())
+            h.update(digest.encode())
+        return h.hexdigest()

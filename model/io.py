@@ -1,0 +1,239 @@
+"""Read a case: YAML for structure, CSV for time series, validated once.
+
+``read_case(path) -> CaseData`` is the only function in the package that reads
+input files. It collects every problem it can find and raises one
+:class:`~model.errors.InputError` listing them, each as
+``<file>: <field> = <value>: expected <what>``.
+
+Limits: a YAML or CSV file may be at most ``MAX_FILE_BYTES`` bytes, must be
+UTF-8, and YAML anchors/aliases are refused (they are never needed in a case
+file and are the vehicle of "billion laughs" expansion).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from .data import CaseData, freeze_series
+from .errors import InputError, InputIssue
+from .schema import MONTH_RE, CaseInput, period_labels
+from .validate import check_references
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors and aliases."""
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            ev = self.peek_event()
+            raise yaml.YAMLError(f"YAML alias *{ev.anchor} at line {ev.start_mark.line + 1} (aliases are not allowed)")
+        return super().compose_node(parent, index)
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    if not path.is_file():
+        raise InputError([InputIssue(shown, "(file)", str(path), "an existing file")])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError([InputIssue(shown, "(file size)", f"{size} bytes", f"at most {MAX_FILE_BYTES} bytes")])
+    return path.read_bytes()
+
+
+def _decode(raw: bytes, shown: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError([InputIssue(shown, "(encoding)", f"byte 0x{raw[e.start]:02x} at offset {e.start}", "UTF-8 text")]) from None
+
+
+def _loc_label(raw: object, loc: tuple) -> str:
+    """Render a pydantic error location, naming list items by their id where they have one."""
+    parts: list[str] = []
+    node = raw
+    for key in loc:
+        if isinstance(key, int):
+            ident = node[key].get("id") if isinstance(node, list) and key < len(node) and isinstance(node[key], dict) else None
+            parts.append(f"[{ident}]" if isinstance(ident, str) else f"[{key}]")
+            node = node[key] if isinstance(node, list) and key < len(node) else None
+        else:
+            parts.append(("." if parts else "") + str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+_EXPECT = {
+    "extra_forbidden": "no such field (unknown key)",
+    "missing": "a value (required field)",
+}
+
+
+def _pydantic_issues(err: ValidationError, raw: object, shown: str) -> list[InputIssue]:
+    out = []
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in {"function-after"})))
+        expected = _EXPECT.get(e["type"], e["msg"].replace("Input should be", "").replace("Value error, ", "").strip())
+        value = e.get("input") if e["type"] != "missing" else "(missing)"
+        if isinstance(value, (dict, list)):
+            value = type(value).__name__
+        out.append(InputIssue(shown, _loc_label(raw, loc), value, expected))
+    return out
+
+
+def load_yaml(path: Path, shown: str) -> object:
+    text = _decode(_read_bytes(path, shown), shown)
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as e:
+        msg = str(e).replace("\n", " ")
+        raise InputError([InputIssue(shown, "(YAML syntax)", msg[:120], "well-formed YAML without aliases")]) from None
+
+
+def _read_series_csv(path: Path, shown: str, periods: tuple[str, ...], allowed: set[str], unit: str,
+                     issues: list[InputIssue]) -> dict[str, list[float]]:
+    """Wide CSV: a ``period`` column and one numeric column per entity id."""
+    try:
+        raw = _read_bytes(path, shown)
+    except InputError as e:
+        issues.extend(e.issues)
+        return {}
+    try:
+        text = _decode(raw, shown)
+    except InputError as e:
+        issues.extend(e.issues)
+        return {}
+    import io as _io
+
+    try:
+        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True, comment="#")
+    except Exception as e:  # pandas raises several parser errors
+        issues.append(InputIssue(shown, "(CSV syntax)", str(e).splitlines()[0][:120], "a comma-separated table with a header row"))
+        return {}
+    if "period" not in df.columns:
+        issues.append(InputIssue(shown, "(header)", ",".join(df.columns), "a `period` column"))
+        return {}
+    seen_cols = set()
+    for c in df.columns:
+        if c in seen_cols or c.split(".")[0] in seen_cols and c != c.split(".")[0]:
+            issues.append(InputIssue(shown, "(header)", c, "each column once"))
+        seen_cols.add(c)
+    for c in df.columns:
+        if c != "period" and c not in allowed:
+            issues.append(InputIssue(shown, f"column {c}", c, f"one of: {', '.join(sorted(allowed))}"))
+    labels = [p.strip() for p in df["period"]]
+    for i, p in enumerate(labels):
+        if not MONTH_RE.match(p):
+            issues.append(InputIssue(shown, f"row {i + 2} period", p, "a month YYYY-MM"))
+        elif p not in periods:
+            issues.append(InputIssue(shown, f"row {i + 2} period", p, f"a period start inside the horizon {periods[0]}..{periods[-1]}"))
+    if len(set(labels)) != len(labels):
+        dup = sorted({p for p in labels if labels.count(p) > 1})
+        issues.append(InputIssue(shown, "period", dup[0], "each period once"))
+    missing = [p for p in periods if p not in labels]
+    if missing:
+        issues.append(InputIssue(shown, "period", f"{len(missing)} missing, first {missing[0]}", f"a row for every period {periods[0]}..{periods[-1]}"))
+    out: dict[str, list[float]] = {}
+    bad_before = len(issues)
+    for c in df.columns:
+        if c == "period" or c not in allowed:
+            continue
+        vals = []
+        for i, s in enumerate(df[c]):
+            try:
+                x = float(s)
+            except ValueError:
+                issues.append(InputIssue(shown, f"row {i + 2} {c}", s, f"a number ({unit})"))
+                continue
+            if not math.isfinite(x) or x < 0:
+                issues.append(InputIssue(shown, f"row {i + 2} {c}", s, f"a finite number >= 0 ({unit})"))
+                continue
+            vals.append(x)
+        out[c] = vals
+    if len(issues) > bad_before or missing or len(set(labels)) != len(labels):
+        return {}
+    order = [labels.index(p) for p in periods]
+    return {c: [v[i] for i in order] for c, v in out.items()}
+
+
+def read_case(path: str | Path) -> CaseData:
+    """Read and validate a case file and its CSVs into frozen ``CaseData``.
+
+    Raises ``InputError`` listing every problem found.
+    """
+    path = Path(path)
+    shown = str(path)
+    raw = load_yaml(path, shown)
+    return case_from_mapping(raw, path)
+
+
+def case_from_mapping(raw: object, path: Path) -> CaseData:
+    """Validate an already-parsed case mapping; CSV paths resolve relative to ``path``'s folder.
+
+    ``path`` need not exist when the case uses no CSV (tests build cases this way).
+    """
+    shown = str(path)
+    if not isinstance(raw, dict):
+        raise InputError([InputIssue(shown, "(top level)", type(raw).__name__, "a mapping of case fields")])
+    try:
+        case = CaseInput.model_validate(raw)
+    except ValidationError as e:
+        raise InputError(_pydantic_issues(e, raw, shown)) from None
+
+    issues = check_references(case, shown)
+    periods = period_labels(case.horizon)
+    files = [(path.name, hashlib.sha256(path.read_bytes()).hexdigest())] if path.is_file() else []
+
+    ts = case.timeseries
+    offer_ids = {o.id for o in case.offers}
+    route_ids = {r.id for r in case.recycling_routes}
+    stream_ids = {s.id for s in case.streams}
+    series: dict[str, dict[str, list[float]]] = {"demand": {}, "price": {}, "capacity": {}}
+    specs = {
+        "demand": (stream_ids, "t of magnet per period"),
+        "price": (offer_ids, "USD per kg"),
+        "capacity": (offer_ids | route_ids | {"plant"}, "t per period"),
+    }
+    for kind, (allowed, unit) in specs.items():
+        rel = getattr(ts, kind)
+        if rel is None:
+            continue
+        p = path.parent / rel
+        shown_csv = str(p)
+        series[kind] = _read_series_csv(p, shown_csv, periods, allowed, unit, issues)
+        if p.is_file():
+            files.append((rel, hashlib.sha256(p.read_bytes()).hexdigest()))
+
+    T = len(periods)
+
+    def resolve(kind: str, ident: str, scalar: float | None, field: str, where: str) -> list[float]:
+        if ident in series[kind]:
+            return series[kind][ident]
+        if scalar is None:
+            issues.append(InputIssue(shown, f"{where}.{field}", "(blank)", f"a number, or a `{ident}` column in the {kind} CSV (timeseries.{kind})"))
+            return [0.0] * T
+        return [float(scalar)] * T
+
+    demand = {s.id: resolve("demand", s.id, s.demand_t_per_period, "demand_t_per_period", f"streams[{s.id}]") for s in case.streams}
+    price = {o.id: resolve("price", o.id, o.price_usd_per_kg, "price_usd_per_kg", f"offers[{o.id}]") for o in case.offers}
+    cap = {o.id: resolve("capacity", o.id, o.capacity_t_per_period, "capacity_t_per_period", f"offers[{o.id}]") for o in case.offers}
+    for r in case.recycling_routes:
+        cap[r.id] = resolve("capacity", r.id, r.capacity_t_feed_per_period, "capacity_t_feed_per_period", f"recycling_routes[{r.id}]")
+    cap["plant"] = resolve("capacity", "plant", case.plant.capacity_t_per_period, "capacity_t_per_period", "plant")
+
+    if issues:
+        raise InputError(issues)
+    return CaseData(
+        case=case,
+        periods=periods,
+        demand_t_per_period=freeze_series(demand),
+        price_usd_per_kg=freeze_series(price),
+        capacity_t_per_period=freeze_series(cap),
+        input_files=tuple(files),
+    )

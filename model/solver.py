@@ -1,0 +1,206 @@
+"""Hand a built model to HiGHS, solve, check termination, load values and duals back.
+
+Two hand-off paths are implemented; ``benchmarks/handoff.py`` measures them (and the LP-file
+path) on the default case, and the README records the figures:
+
+- ``stdform`` (default): Pyomo's ``LinearStandardFormCompiler`` compiles the model to sparse
+  arrays, which are passed to HiGHS with ``highspy.Highs.passModel``. No files.
+- ``persistent``: ``pyomo.contrib.solver``'s HiGHS interface (kept for warm re-solves).
+
+Whatever the path, the termination condition is checked here: anything but a proven optimum
+raises :class:`~model.errors.SolveError` with a message a planner can act on. Duals are loaded
+into ``model.dual`` (a Pyomo import Suffix), in kUSD per unit of the row (= USD/kg per t).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from .errors import SolveError
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    path: str = "stdform"
+    threads: int = 1
+    time_limit_s: float | None = None
+    presolve: str = "choose"
+    method: str = "choose"  # HiGHS `solver` option: choose | simplex | ipm | pdlp
+    random_seed: int = 0
+
+    def highs_options(self) -> dict:
+        opts = {
+            "threads": self.threads,
+            "presolve": self.presolve,
+            "solver": self.method,
+            "random_seed": self.random_seed,
+            "output_flag": False,
+        }
+        if self.time_limit_s is not None:
+            opts["time_limit"] = float(self.time_limit_s)
+        return opts
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    termination: str
+    objective_kusd: float
+    handoff_s: float
+    solve_s: float
+    load_s: float
+    n_columns: int
+    n_rows: int
+    n_nonzeros: int
+    solver: str
+    solver_version: str
+    options: dict = field(default_factory=dict)
+
+
+def _highs_version() -> str:
+    import highspy
+
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def _ensure_dual_suffix(m: pyo.ConcreteModel) -> pyo.Suffix:
+    if m.component("dual") is None:
+        m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    m.dual.clear()
+    return m.dual
+
+
+_FAIL_HINT = {
+    "Infeasible": "the hard constraints conflict (minimum takes, diversification caps or capacities); relax one and re-run",
+    "Unbounded": "some cost can fall without limit; check for a negative cost or a missing capacity",
+    "Primal infeasible or unbounded": "the model is infeasible or unbounded; check minimum takes, caps and costs",
+    "Time limit reached": "the solver stopped at the time limit before proving an optimal plan; raise --time-limit",
+    "Iteration limit reached": "the solver stopped at its iteration limit before proving an optimal plan",
+}
+
+
+def _fail(status: str) -> SolveError:
+    hint = _FAIL_HINT.get(status, "the solver did not return an optimal plan")
+    return SolveError(f"solver status '{status}': {hint}", termination=status)
+
+
+def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions()) -> SolveResult:
+    if options.path == "stdform":
+        return _solve_stdform(m, options)
+    if options.path == "persistent":
+        return _solve_persistent(m, options)
+    raise ValueError(f"unknown solver path {options.path!r} (expected stdform or persistent)")
+
+
+def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
+    import highspy
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    t0 = time.perf_counter()
+    sf = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    obj = sf.objectives[0]
+    sense = 1.0 if obj.sense == pyo.minimize else -1.0
+    n, nr = len(sf.columns), len(sf.rows)
+    inf = highspy.kHighsInf
+    lb = np.array([-inf if v.lb is None else v.lb for v in sf.columns], dtype=float)
+    ub = np.array([inf if v.ub is None else v.ub for v in sf.columns], dtype=float)
+    rhs = np.asarray(sf.rhs, dtype=float)
+    bt = np.array([r.bound_type for r in sf.rows], dtype=int)
+    row_lo = np.where(bt <= 0, rhs, -inf)  # 0: equality, -1: >=
+    row_hi = np.where(bt >= 0, rhs, inf)  # 0: equality, +1: <=
+    A = sf.A.tocsc()
+    A.sort_indices()
+    c = np.asarray(sf.c.toarray()).ravel() if n else np.zeros(0)
+
+    h = highspy.Highs()
+    for k, v in options.highs_options().items():
+        h.setOptionValue(k, v)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = nr
+    lp.col_cost_ = c * sense
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.offset_ = float(sf.c_offset[0]) * sense if len(sf.c_offset) else 0.0
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    h.passModel(lp)
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    status = h.modelStatusToString(h.getModelStatus())
+    if status != "Optimal":
+        raise _fail(status)
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    for v, val in zip(sf.columns, x):
+        v.set_value(float(val), skip_validation=True)
+    duals = _ensure_dual_suffix(m)
+    rd = np.asarray(sol.row_dual) * sense
+    for r, d in zip(sf.rows, rd):
+        con = r.constraint
+        duals[con] = duals.get(con, 0.0) + float(d)
+    t3 = time.perf_counter()
+    return SolveResult(
+        termination="optimal",
+        objective_kusd=float(pyo.value(obj)),
+        handoff_s=t1 - t0,
+        solve_s=t2 - t1,
+        load_s=t3 - t2,
+        n_columns=n,
+        n_rows=nr,
+        n_nonzeros=int(A.nnz),
+        solver="highs",
+        solver_version=_highs_version(),
+        options=options.highs_options() | {"path": options.path},
+    )
+
+
+def _solve_persistent(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
+    from pyomo.contrib.solver.common.results import TerminationCondition
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    opt = Highs()
+    t0 = time.perf_counter()
+    hopts = {k: v for k, v in options.highs_options().items() if k != "output_flag"}
+    res = opt.solve(m, solver_options=hopts, load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    t2 = time.perf_counter()
+    if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+        name = {
+            TerminationCondition.provenInfeasible: "Infeasible",
+            TerminationCondition.unbounded: "Unbounded",
+            TerminationCondition.infeasibleOrUnbounded: "Primal infeasible or unbounded",
+            TerminationCondition.maxTimeLimit: "Time limit reached",
+            TerminationCondition.iterationLimit: "Iteration limit reached",
+        }.get(res.termination_condition, str(res.termination_condition))
+        raise _fail(name)
+    res.solution_loader.load_vars()
+    duals = _ensure_dual_suffix(m)
+    for con, d in res.solution_loader.get_duals().items():
+        duals[con] = float(d)
+    t3 = time.perf_counter()
+    obj = next(m.component_data_objects(pyo.Objective, active=True))
+    solve_s = float(res.timing_info.highs_time or 0.0)
+    n_vars = sum(1 for _ in m.component_data_objects(pyo.Var, active=True) if not _.fixed)
+    n_cons = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+    return SolveResult(
+        termination="optimal",
+        objective_kusd=float(pyo.value(obj)),
+        handoff_s=max(t2 - t0 - solve_s, 0.0),
+        solve_s=solve_s,
+        load_s=t3 - t2,
+        n_columns=n_vars,
+        n_rows=n_cons,
+        n_nonzeros=-1,
+        solver="highs",
+        solver_version=_highs_version(),
+        options=hopts | {"path": options.path},
+    )
