@@ -11,7 +11,7 @@ SwarfRecycled_t[r, t]            t of recipe r's swarf fed to routes (SWARF outf
 ScrapUsed_t[m, t]                t of scrap material m fed to routes (SCRAP outflow)
 RecyclingCost_kusd               cost per kg feed x feed (second stage)
 SwarfCredit_kusd                 minus the credit for swarf sold rather than recycled (second stage, <= 0)
-ExpansionCost_kusd               cost per t/period x expansion (first stage)
+ExpansionCost_kusd               cost_usd_per_t_per_period / 1000 x expansion, kUSD (first stage)
 
 .. math::
 
@@ -89,8 +89,10 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
             - sum(m.SwarfRecycled_t[k] for k in m.SwarfRecycled_t)
         )
     )
+    # cost_usd_per_t_per_period is in USD (not USD/kg): convert to kUSD
     m.ExpansionCost_kusd = pyo.Expression(
-        expr=sum(routes[r].expansion.cost_usd_per_t_per_period * m.CapacityExpansion_t_per_period[r] for r in exp_routes)
+        expr=sum(routes[r].expansion.cost_usd_per_t_per_period / 1000.0 * m.CapacityExpansion_t_per_period[r]
+                 for r in exp_routes)
     )
     reg.add_cost("recycling", "second", m.RecyclingCost_kusd)
     reg.add_cost("swarf_credit", "second", m.SwarfCredit_kusd)

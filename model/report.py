@@ -103,7 +103,34 @@ def summary_markdown(run: Run) -> str:
         fm = ", ".join(f"{g}: {v:,.1f} t" for g, v in k["finished_magnets_by_origin_t"].items())
         out.append(f"Finished magnets bought, by origin: {fm}.\n")
 
-    out.append("## What to contract and buy\n")
+    out.append("## Decide now (first stage)\n")
+    W = case.risk.non_anticipative_periods
+    out.append(f"These decisions are taken before the future is known: contract reservations for every period, "
+               f"recycling capacity expansion, and all orders of the first {W} period(s).\n")
+    resv = t["reservations"]
+    resv = resv[resv.reserved_t > 1e-6]
+    if len(resv):
+        r = resv.groupby("offer", as_index=False).agg(
+            periods=("period", "count"), first=("period", "min"), last=("period", "max"),
+            reserved_t=("reserved_t", "sum"), fee_usd=("fee_usd", "sum"))
+        r["fee (USD M)"] = r.fee_usd / 1e6
+        out.append(_md_table(r[["offer", "periods", "first", "last", "reserved_t", "fee (USD M)"]]
+                             .rename(columns={"reserved_t": "reserved in total (t)"})) + "\n")
+    else:
+        out.append("No contract reservation.\n")
+    ex = t["expansions"]
+    ex = ex[ex.added_t_feed_per_period > 1e-6]
+    for row in ex.itertuples(index=False):
+        out.append(f"Expand recycling route **{row.route}** by {row.added_t_feed_per_period:,.2f} t feed per period, "
+                   f"usable from {row.usable_from}, for {_usd_m(row.cost_usd)} USD M.\n")
+    if not len(ex) and len(t["expansions"]):
+        out.append("No recycling capacity expansion is worth its cost.\n")
+    now = t["purchases"][t["purchases"].order_period.isin(P[:W]) & (t["purchases"].purchased_t > 1e-6)]
+    if len(now):
+        out.append(f"Orders in {', '.join(P[:W])}: " + "; ".join(
+            f"{o} {q:,.2f} t" for o, q in zip(now.offer, now.purchased_t)) + ".\n")
+
+    out.append("## What to contract and buy over the horizon\n")
     pur = t["purchases"]
     by_offer = pur.groupby(["offer", "kind", "origin_group", "material"], as_index=False).agg(
         purchased_t=("purchased_t", "sum"), cost_usd=("cost_usd", "sum"))
@@ -139,7 +166,9 @@ def summary_markdown(run: Run) -> str:
         out.append("No recycling route in this case.\n")
 
     out.append("## Binding constraints and what relaxing them is worth\n")
-    out.append("Marginal value: USD saved per extra tonne of the limit, in the periods where it binds (from the LP duals).\n")
+    out.append("Marginal value: USD saved per extra tonne of the limit, in the periods where it binds (from the LP duals). "
+               "Quota and supplier rows are per t of material; stockpile and diversification rows per t of element; "
+               "plant per t of magnet; recycling per t of feed.\n")
     mv = t["marginal_values"]
     b = mv[mv.binding]
     if len(b):
@@ -147,6 +176,7 @@ def summary_markdown(run: Run) -> str:
             periods_binding=("period", "count"), first=("period", "min"), last=("period", "max"),
             max_usd_per_t=("marginal_value_usd_per_t", "max"), mean_usd_per_t=("marginal_value_usd_per_t", "mean"))
         agg = agg.sort_values("max_usd_per_t", ascending=False)
+        agg["max (USD/kg)"] = agg.max_usd_per_t / 1000.0
         out.append(_md_table(agg.rename(columns={"max_usd_per_t": "max (USD/t)", "mean_usd_per_t": "mean (USD/t)"}), ",.0f") + "\n")
     else:
         out.append("No licence, capacity, stockpile or diversification limit binds.\n")
@@ -154,7 +184,7 @@ def summary_markdown(run: Run) -> str:
     out.append("## Files\n")
     out.append("Tidy CSVs, one per table (`purchases.csv`, `reservations.csv`, `arrivals.csv`, `production.csv`, "
                "`eligibility_use.csv`, `magnet_purchases.csv`, `stock.csv`, `stock_by_element.csv`, `recycling.csv`, "
-               "`recovered.csv`, `shortages.csv`, `marginal_values.csv`, `costs.csv`); `kpis.json`; `manifest.json`.\n")
+               "`expansions.csv`, `recovered.csv`, `shortages.csv`, `marginal_values.csv`, `costs.csv`); `kpis.json`; `manifest.json`.\n")
     return "\n".join(out)
 
 

@@ -11,6 +11,7 @@ Tables (one row per key; column names carry units):
     stock             element, origin_group, period, stock_t
     stock_by_element  element, period, stock_t, capacity_t, floor_t, floor_shortfall_t
     recycling         route, source, period, feed_t
+    expansions        route, added_t_feed_per_period, usable_from, cost_usd
     recovered         element, origin_group, period, recovered_t
     shortages         stream, end_use, period, demand_t, made_t, bought_t, shortage_t
     marginal_values   constraint, name, period, marginal_value_usd_per_t, binding
@@ -137,6 +138,16 @@ def extract(b: BuiltModel, res: SolveResult) -> Solution:
         [(k, src, lab[t - 1], _val(m.RecycleFeed_t[k, src, t])) for (k, src, t) in sets.RECYCLE_X],
         ["route", "source", "period", "feed_t"],
     )
+    routes = {r.id: r for r in case.recycling_routes}
+    expansions = _df(
+        [
+            (k, _val(m.CapacityExpansion_t_per_period[k]),
+             lab[routes[k].expansion.build_lead_time_periods] if routes[k].expansion.build_lead_time_periods < len(lab) else None,
+             _val(m.CapacityExpansion_t_per_period[k]) * routes[k].expansion.cost_usd_per_t_per_period)
+            for k in m.CapacityExpansion_t_per_period
+        ],
+        ["route", "added_t_feed_per_period", "usable_from", "cost_usd"],
+    )
     recovered = _df(
         [(e, g, lab[t - 1], pyo.value(m.RecoveredElement_t[e, g, t])) for (e, g, t) in m.RecoveredElement_t],
         ["element", "origin_group", "period", "recovered_t"],
@@ -159,7 +170,7 @@ def extract(b: BuiltModel, res: SolveResult) -> Solution:
     tables = {
         "purchases": purchases, "reservations": reservations, "arrivals": arrivals, "production": production,
         "eligibility_use": use, "magnet_purchases": magnets, "stock": stock, "stock_by_element": by_el,
-        "recycling": recycling, "recovered": recovered, "shortages": shortages, "marginal_values": marginal,
+        "recycling": recycling, "expansions": expansions, "recovered": recovered, "shortages": shortages, "marginal_values": marginal,
         "costs": costs,
     }
     tables = {k: clean(v) for k, v in tables.items()}

@@ -1,0 +1,157 @@
+"""The command line as a user meets it: outputs, exit codes, one-line errors, nothing half-written."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyomo.environ as pyo
+import pytest
+import yaml
+
+from model.errors import SolveError
+from model.solver import solve
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ["purchases", "reservations", "arrivals", "production", "eligibility_use", "magnet_purchases", "stock",
+          "stock_by_element", "recycling", "expansions", "recovered", "shortages", "marginal_values", "costs"]
+
+
+def run_cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "solve.py"), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def default_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("r") / "base"
+    p = run_cli("inputs/base.yaml", "--out", out)
+    assert p.returncode == 0, p.stderr
+    return out, p
+
+
+def test_default_run_writes_every_file(default_report):
+    out, p = default_report
+    for name in TABLES:
+        assert (out / f"{name}.csv").is_file(), name
+    for name in ("kpis.json", "summary.md", "manifest.json"):
+        assert (out / name).is_file(), name
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["solver"]["termination"] == "optimal"
+    assert k["objective_usd"] > 0
+    for key in ("cost_parts_usd", "streams", "supply_share_by_origin_group", "supply_share_by_country",
+                "recycled_share", "total_cost_usd_per_kg_magnet", "model_size", "input_hash"):
+        assert key in k, key
+    assert set(k["run"]) == {"timings_s", "packages"}
+    assert "optimal" in p.stdout
+
+
+def test_cost_parts_sum_to_objective(default_report):
+    k = json.loads((default_report[0] / "kpis.json").read_text())
+    assert sum(k["cost_parts_usd"].values()) == pytest.approx(k["objective_usd"], rel=1e-9)
+
+
+def test_manifest_names_inputs_and_versions(default_report):
+    m = json.loads((default_report[0] / "manifest.json").read_text())
+    paths = {f["path"] for f in m["input_files"]}
+    assert "base.yaml" in paths and any(p.endswith(".csv") for p in paths)
+    assert m["packages"]["pyomo"] and m["packages"]["highspy"]
+    assert m["solver"]["options"]["path"] == "stdform"
+
+
+def test_two_runs_identical_kpis_apart_from_timings(default_report, tmp_path):
+    out2 = tmp_path / "again"
+    p = run_cli("inputs/base.yaml", "--out", out2)
+    assert p.returncode == 0, p.stderr
+    k1 = json.loads((default_report[0] / "kpis.json").read_text())
+    k2 = json.loads((out2 / "kpis.json").read_text())
+    k1.pop("run"), k2.pop("run")
+    assert k1 == k2
+    for name in TABLES:
+        assert (default_report[0] / f"{name}.csv").read_bytes() == (out2 / f"{name}.csv").read_bytes(), name
+
+
+def _copy_case(tmp_path) -> Path:
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
+    return tmp_path / "inputs" / "base.yaml"
+
+
+def _edit(path: Path, fn) -> None:
+    raw = yaml.safe_load(path.read_text())
+    fn(raw)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    "mutate, field, expected",
+    [
+        (lambda r: r["offers"][0].update(price_usd_per_kg=-5), "price_usd_per_kg", "greater than or equal to 0"),
+        (lambda r: r["offers"][0].update(material="unobtainium"), "material", "known material"),
+        (lambda r: r["streams"][0].update(grade="ZZ"), "grade", "known grade"),
+        (lambda r: r["plant"].update(yield_frac=0), "yield_frac", "greater than 0"),
+        (lambda r: r["offers"][0].update(colour="red"), "colour", "unknown key"),
+        (lambda r: r["licence_rules"][0].update(valid_from="2031-01"), "valid_from", "inside the horizon"),
+        (lambda r: r["licence_rules"][0].update(origin_groups=["XX"]), "origin_groups", "known origin group"),
+    ],
+    ids=["negative-price", "unknown-material", "unknown-grade", "zero-yield", "unknown-key", "date-outside", "unknown-origin"],
+)
+def test_bad_input_one_line_exit_2_nothing_written(tmp_path, mutate, field, expected):
+    case = _copy_case(tmp_path)
+    _edit(case, mutate)
+    out = tmp_path / "out"
+    p = run_cli(case, "--out", out)
+    assert p.returncode == 2, p.stdout + p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert lines and all(line.startswith("input error: ") for line in lines), p.stderr
+    assert "Traceback" not in p.stderr
+    assert any(str(case) in line and field in line and expected in line for line in lines), p.stderr
+    assert not out.exists()
+
+
+def test_bad_csv_value_names_file_row_and_column(tmp_path):
+    case = _copy_case(tmp_path)
+    demand = tmp_path / "inputs" / "base" / "demand.csv"
+    lines = demand.read_text().splitlines()
+    i = next(k for k, line in enumerate(lines) if line and not line.startswith("#") and not line.startswith("period"))
+    cells = lines[i].split(",")
+    cells[1] = "nan"
+    lines[i] = ",".join(cells)
+    demand.write_text("\n".join(lines) + "\n")
+    p = run_cli(case, "--out", tmp_path / "out")
+    assert p.returncode == 2
+    assert "demand.csv" in p.stderr and "nan" in p.stderr and "finite number" in p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_input_file_exit_2(tmp_path):
+    p = run_cli(tmp_path / "nope.yaml", "--out", tmp_path / "out")
+    assert p.returncode == 2
+    assert "nope.yaml" in p.stderr and "an existing file" in p.stderr
+
+
+def test_failed_run_keeps_previous_report(tmp_path, default_report):
+    out = tmp_path / "keep"
+    shutil.copytree(default_report[0], out)
+    before = (out / "kpis.json").read_bytes()
+    case = _copy_case(tmp_path)
+    _edit(case, lambda r: r["plant"].update(yield_frac=2))
+    p = run_cli(case, "--out", out)
+    assert p.returncode == 2
+    assert (out / "kpis.json").read_bytes() == before
+
+
+def test_solver_failure_raises_clear_error():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(bounds=(0, 1))
+    m.c = pyo.Constraint(expr=m.x >= 2)
+    m.o = pyo.Objective(expr=m.x)
+    with pytest.raises(SolveError, match="Infeasible"):
+        solve(m)
+
+
+def test_time_limit_hit_exits_3(tmp_path):
+    p = run_cli("inputs/base.yaml", "--out", tmp_path / "out", "--time-limit", "0")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "time limit" in p.stderr.lower()
+    assert not (tmp_path / "out").exists()
