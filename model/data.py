@@ -9,7 +9,14 @@ Glossary
 periods[k]                 label ``YYYY-MM`` of period k+1 (periods are 1-based in the model)
 demand_t_per_period[s]     t of magnet demanded by stream s, per period
 price_usd_per_kg[o]        price of offer o's material, USD/kg, per period
-capacity_t_per_period[x]   t per period for offer x, recycling route x (t feed) or ``plant`` (t magnet)
+capacity_t_per_period[x]   nominal t per period for offer x, recycling route x (t feed) or ``plant`` (t magnet)
+availability_frac[x]       share of offer or route x's nominal capacity available, per period (1 unless a
+                           scenario event says otherwise); contract reservations are bounded by the nominal
+                           capacity, purchases by reservation x availability
+quota_factor[r]            multiplier on licence rule r's quota, per period (scenario events; default 1)
+approval_frac[r]           case-by-case approval share of rule r, per period (default the rule's approval_frac)
+scenario                   name of the scenario this data represents (``base`` for the case as read)
+probability                its probability
 input_files                (path, sha256) of every file read
 """
 
@@ -33,6 +40,11 @@ class CaseData:
     demand_t_per_period: Mapping[str, tuple[float, ...]]
     price_usd_per_kg: Mapping[str, tuple[float, ...]]
     capacity_t_per_period: Mapping[str, tuple[float, ...]]
+    availability_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    quota_factor: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    approval_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    scenario: str = "base"
+    probability: float = 1.0
     input_files: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property

@@ -235,5 +235,8 @@ def case_from_mapping(raw: object, path: Path) -> CaseData:
         demand_t_per_period=freeze_series(demand),
         price_usd_per_kg=freeze_series(price),
         capacity_t_per_period=freeze_series(cap),
+        availability_frac=freeze_series({k: [1.0] * T for k in cap if k != "plant"}),
+        quota_factor=freeze_series({r.id: [1.0] * T for r in case.licence_rules}),
+        approval_frac=freeze_series({r.id: [r.approval_frac] * T for r in case.licence_rules}),
         input_files=tuple(files),
     )

@@ -5,7 +5,7 @@ Glossary
 RecycleFeed_t[route, src, t]     t of feed processed by a route in t; src is the recipe whose swarf is fed
                                  (swarf routes) or the route's scrap material (scrap routes)
 CapacityExpansion_t_per_period[route]   added feed capacity, t/period, usable after the build lead time (first stage)
-RecyclingCapacity[route, t]      sum_src RecycleFeed <= capacity + expansion (if built)       (t feed/period)
+RecyclingCapacity[route, t]      sum_src RecycleFeed <= availability x (capacity + expansion if built)  (t feed/period)
 RecoveredElement_t[e, g, t]      t of element e recovered into stock of the route's origin group g (ELEMENT inflow)
 SwarfRecycled_t[r, t]            t of recipe r's swarf fed to routes (SWARF outflow)
 ScrapUsed_t[m, t]                t of scrap material m fed to routes (SCRAP outflow)
@@ -59,7 +59,8 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     m.RecyclingCapacity = pyo.Constraint(
         list(by_route_t),
         rule=lambda m, k, t: sum(m.RecycleFeed_t[k, src, t] for src in by_route_t[k, t])
-        <= cap[k][t - 1] + sum(m.CapacityExpansion_t_per_period[x] for x in sets.exp_avail[k, t]),
+        <= data.availability_frac[k][t - 1]
+        * (cap[k][t - 1] + sum(m.CapacityExpansion_t_per_period[x] for x in sets.exp_avail[k, t])),
     )
 
     rec = sets.RECOVERY

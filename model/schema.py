@@ -183,7 +183,7 @@ class StockpileElement(Strict):
     terminal_min_t: NonNegFloat | None = None
     """Stock required at the end of the horizon, t of element (soft). Blank: the initial stock."""
     terminal_penalty_usd_per_kg: NonNegFloat | None = None
-    """Penalty per kg below the terminal requirement. Blank: the largest price per kg of element content among this element's offers, so that meeting it is cheaper than missing it."""
+    """Penalty per kg below the terminal requirement. Blank: 1.25 x (the largest price per kg of element content among this element's offers + the holding cost over the whole horizon), so that meeting it is cheaper than missing it."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
 

@@ -13,7 +13,7 @@ ELEM_ARRIVAL        rows (e, g, a, o, t, content_frac): element e of origin g ar
 SCRAP_ARRIVAL       rows (material, a, o, t): scrap arriving in a from order (o, t)
 MAGNET_ARRIVAL      rows (m, g, a, o, t): finished magnet material m of origin g arriving in a
 QUOTA               (rule, t) -> list of offers whose orders in t count against the rule's quota
-quota_t             (rule, t) -> quota x approval, t of material per period
+quota_t             (rule, t) -> quota x approval share x scenario quota factor, t of material per period
 STOCK_EG            (e, g): element e of origin g can be held (some offer, initial stock or recycling supplies it)
 USE                 (s, e, g, t): stream s may use element e of origin g in t (licence admits its end use)
 MAKE                (s, r, t): stream s made by recipe r in period t
@@ -36,6 +36,8 @@ from .data import CaseData
 from .schema import SWARF_FEED, period_of_month
 
 ELEMENT_KINDS = ("oxide", "metal", "alloy")
+TERMINAL_PENALTY_MARKUP = 1.25
+"""Default terminal penalty = 1.25 x (largest price per kg of element + holding cost over the horizon)."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,10 @@ def build_sets(data: CaseData) -> ModelSets:
         QUOTA[(rule, t)].append(o)
     # a rule in force with no orderable offer still gets a (vacuous) key only if it has members
     QUOTA = {k: tuple(sorted(v)) for k, v in sorted(QUOTA.items())}
-    quota_t = {(r, t): rules[r].quota_t_per_period * rules[r].approval_frac for (r, t) in QUOTA}
+    quota_t = {
+        (r, t): rules[r].quota_t_per_period * data.approval_frac[r][t - 1] * data.quota_factor[r][t - 1]
+        for (r, t) in QUOTA
+    }
     rule_in_force = {(r, int(t)): True for r, t in zip(in_force.rule, in_force.t)}
 
     # --- prohibited (g, material, end_use, t)
@@ -246,7 +251,9 @@ def build_sets(data: CaseData) -> ModelSets:
                 for o in case.offers
                 if mats[o.material].kind in ELEMENT_KINDS and mats[o.material].element_content_frac.get(e, 0) > 0
             ]
-            term_pen[e] = max(best) if best else sp.floor_penalty_usd_per_kg
+            # strictly dearer than the dearest way to meet it: buy at the top price and hold all horizon
+            meet = (max(best) if best else 0.0) + sp.holding_cost_usd_per_kg_per_period * T
+            term_pen[e] = TERMINAL_PENALTY_MARKUP * max(meet, sp.floor_penalty_usd_per_kg)
 
     return ModelSets(
         T=T, periods=periods, PURCHASE=PURCHASE, arrival_period=arrival_period, RESERVE=RESERVE,

@@ -7,9 +7,10 @@ Reserve_t_per_period[o, t]     contracts: t reserved for period t (first stage)
 ElementArrivals_t[e, g, a]     t of element e of origin g arriving in period a (registered ELEMENT inflow)
 ScrapArrivals_t[m, a]          t of scrap material m arriving in a (registered SCRAP inflow)
 MagnetArrivals_t[m, g, a]      t of finished magnet m of origin g arriving in a (registered MAGNET inflow)
-OfferCapacity[o, t]            spot: Purchase <= capacity; contract: Reserve <= capacity   (t/period)
-WithinReservation[o, t]        contract: Purchase <= Reserve
-MinimumTake[o, t]              contract with min_take_frac > 0: Purchase >= min_take_frac * Reserve
+SpotCapacity[o, t]             spot: Purchase <= capacity x availability                   (t/period)
+ContractCapacity[o, t]         contract: Reserve <= nominal capacity                      (t/period)
+WithinReservation[o, t]        contract: Purchase <= availability x Reserve
+MinimumTake[o, t]              contract with min_take_frac > 0: Purchase >= min_take_frac x availability x Reserve
 PurchaseCost_kusd              second-stage cost
 ReservationFee_kusd            first-stage cost
 
@@ -19,9 +20,12 @@ Math
 
     \mathrm{ElementArrivals}_{e,g,a} = \sum_{(o,t):\, g_o = g,\ a(o,t) = a} c_{m_o,e}\, \mathrm{Purchase}_{o,t}
 
-    \mathrm{Purchase}_{o,t} \le \mathrm{cap}_{o,t} \quad (\text{spot}), \qquad
+    \mathrm{Purchase}_{o,t} \le a_{o,t}\,\mathrm{cap}_{o,t} \quad (\text{spot}), \qquad
     \mathrm{Reserve}_{o,t} \le \mathrm{cap}_{o,t},\
-    \theta_o \mathrm{Reserve}_{o,t} \le \mathrm{Purchase}_{o,t} \le \mathrm{Reserve}_{o,t} \quad (\text{contract})
+    \theta_o a_{o,t} \mathrm{Reserve}_{o,t} \le \mathrm{Purchase}_{o,t} \le a_{o,t} \mathrm{Reserve}_{o,t} \quad (\text{contract})
+
+:math:`a_{o,t}` is the scenario's availability share (1 unless an event cuts it). The reservation
+is first stage, so it is bounded by the nominal capacity; availability applies to what can be bought.
 
     \mathrm{PurchaseCost} = \sum_{o,t} p_{o,t}\, \mathrm{Purchase}_{o,t}, \qquad
     \mathrm{ReservationFee} = \sum_{o,t} f_o\, \mathrm{Reserve}_{o,t}
@@ -52,6 +56,7 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     offers = {o.id: o for o in data.case.offers}
     price = data.price_usd_per_kg
     cap = data.capacity_t_per_period
+    avail = data.availability_frac
     W = data.case.risk.non_anticipative_periods
 
     # Sets
@@ -66,16 +71,17 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     m.Reserve_t_per_period = pyo.Var(m.RESERVE, domain=pyo.NonNegativeReals)
 
     # Constraints
-    m.SpotCapacity = pyo.Constraint(spot, rule=lambda m, o, t: m.Purchase_t[o, t] <= cap[o][t - 1])
+    m.SpotCapacity = pyo.Constraint(spot, rule=lambda m, o, t: m.Purchase_t[o, t] <= cap[o][t - 1] * avail[o][t - 1])
     m.ContractCapacity = pyo.Constraint(
         m.RESERVE, rule=lambda m, o, t: m.Reserve_t_per_period[o, t] <= cap[o][t - 1]
     )
     m.WithinReservation = pyo.Constraint(
-        contract, rule=lambda m, o, t: m.Purchase_t[o, t] <= m.Reserve_t_per_period[o, t]
+        contract, rule=lambda m, o, t: m.Purchase_t[o, t] <= avail[o][t - 1] * m.Reserve_t_per_period[o, t]
     )
     m.MinimumTake = pyo.Constraint(
         min_take,
-        rule=lambda m, o, t: m.Purchase_t[o, t] >= offers[o].min_take_frac * m.Reserve_t_per_period[o, t],
+        rule=lambda m, o, t: m.Purchase_t[o, t]
+        >= offers[o].min_take_frac * avail[o][t - 1] * m.Reserve_t_per_period[o, t],
     )
 
     # Arrivals (expressions), registered as balance inflows
