@@ -1,13 +1,16 @@
 """Regression baselines: the values CI compares, flattened to ``dotted.key -> float``.
 
-A baseline JSON holds the input path (relative to the repository root) and the values:
-the objective and every cost part, each KPI number (fill rates, shares, recycled share, cost per
-kg), and the aggregated plan (t bought per offer, t reserved per offer, t made per recipe, end
-stock per element, feed per recycling route).
+A baseline JSON holds the input path (relative to the repository root), the run mode and the
+values: the objective and every cost part, each KPI number (fill rates, shares, recycled share,
+cost per kg; for stochastic runs expected cost, CVaR, EVPI, VSS and stream risk), and the
+aggregated plan (t bought per offer, t reserved per offer, t made per recipe, end stock per
+element, feed per recycling route, expansion; probability-weighted over scenarios, plus each
+scenario's total cost).
 
-Update the committed baseline of the default case after an intended change with::
+Update the committed baselines after an intended change with::
 
     python -m model.baseline inputs/base.yaml tests/baselines/base.json
+    python -m model.baseline inputs/base.yaml tests/baselines/base-deterministic.json deterministic
 
 and say in the commit message why the values moved.
 """
@@ -35,23 +38,45 @@ def _flatten(prefix: str, obj, out: dict) -> None:
         out[prefix] = float(obj)
 
 
+DETERMINISTIC_KPIS = (
+    "objective_usd", "first_stage_cost_usd", "scenario_cost_usd", "penalties_usd", "magnets_delivered_t",
+    "total_cost_usd_per_kg_magnet", "supply_cost_usd_per_kg_magnet", "cost_parts_usd", "streams",
+    "element_supply_t", "supply_share_by_origin_group", "supply_share_by_country", "recycled_share",
+    "finished_magnets_by_origin_t",
+)
+STOCHASTIC_KPIS = (
+    "objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_stage_cost_usd", "evpi_usd", "vss_usd",
+    "wait_and_see_usd", "eev_usd", "expected_value_plan_objective_usd", "expected_cost_parts_usd", "streams",
+    "expected_element_supply_t", "expected_supply_share_by_origin_group", "expected_supply_share_by_country",
+    "expected_recycled_share",
+)
+
+
+def _weighted_sum(df, by: str, col: str) -> dict:
+    w = df[col] * df["probability"] if "probability" in df.columns else df[col]
+    return w.groupby(df[by]).sum().to_dict()
+
+
 def baseline_values(run: Run) -> dict[str, float]:
+    """Objective, KPIs and the aggregated plan (probability-weighted for stochastic runs)."""
     k = run.solution.kpis
     t = run.solution.tables
     out: dict[str, float] = {}
-    for key in ("objective_usd", "first_stage_cost_usd", "scenario_cost_usd", "penalties_usd", "magnets_delivered_t",
-                "total_cost_usd_per_kg_magnet", "supply_cost_usd_per_kg_magnet", "cost_parts_usd", "streams",
-                "element_supply_t", "supply_share_by_origin_group", "supply_share_by_country", "recycled_share",
-                "finished_magnets_by_origin_t"):
+    for key in (STOCHASTIC_KPIS if run.mode == "stochastic" else DETERMINISTIC_KPIS):
         _flatten(key, k.get(key), out)
+    sbe = t["stock_by_element"]
+    last = sbe[sbe.period == sbe.period.max()]
     plan = {
-        "purchased_t": t["purchases"].groupby("offer").purchased_t.sum().to_dict(),
-        "reserved_t": t["reservations"].groupby("offer").reserved_t.sum().to_dict(),
-        "made_t": t["production"].groupby("recipe").made_t.sum().to_dict(),
-        "magnets_bought_t": t["magnet_purchases"].groupby("material").used_t.sum().to_dict(),
-        "end_stock_t": t["stock_by_element"].groupby("element").stock_t.last().to_dict(),
-        "recycling_feed_t": t["recycling"].groupby("route").feed_t.sum().to_dict(),
+        "purchased_t": _weighted_sum(t["purchases"], "offer", "purchased_t"),
+        "reserved_t": _weighted_sum(t["reservations"], "offer", "reserved_t"),
+        "made_t": _weighted_sum(t["production"], "recipe", "made_t"),
+        "magnets_bought_t": _weighted_sum(t["magnet_purchases"], "material", "used_t"),
+        "end_stock_t": _weighted_sum(last, "element", "stock_t"),
+        "recycling_feed_t": _weighted_sum(t["recycling"], "route", "feed_t"),
+        "expansion_t_per_period": _weighted_sum(t["expansions"], "route", "added_t_feed_per_period"),
     }
+    if "scenarios" in t:
+        plan["scenario_cost_usd"] = dict(zip(t["scenarios"].scenario, t["scenarios"].total_cost_usd))
     _flatten("plan", plan, out)
     return {key: round(v, 9) for key, v in out.items()}
 
@@ -69,20 +94,21 @@ def compare(expected: dict[str, float], actual: dict[str, float], rtol: float = 
     return rows
 
 
-def write_baseline(run: Run, input_path: str, path: str | Path) -> None:
-    doc = {"input": input_path, "rtol": DEFAULT_RTOL, "values": baseline_values(run)}
+def write_baseline(run: Run, input_path: str, path: str | Path, mode: str = "auto") -> None:
+    doc = {"input": input_path, "mode": mode, "rtol": DEFAULT_RTOL, "values": baseline_values(run)}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m model.baseline INPUT.yaml BASELINE.json", file=sys.stderr)
+    if len(argv) not in (2, 3):
+        print("usage: python -m model.baseline INPUT.yaml BASELINE.json [auto|deterministic|stochastic]", file=sys.stderr)
         return 2
     from .run import run_case
 
-    run = run_case(argv[0])
-    write_baseline(run, argv[0], argv[1])
+    mode = argv[2] if len(argv) == 3 else "auto"
+    run = run_case(argv[0], mode=mode)
+    write_baseline(run, argv[0], argv[1], mode)
     print(f"wrote {argv[1]}: objective {run.solution.kpis['objective_usd']:,.2f} USD")
     return 0
 

@@ -19,6 +19,7 @@ ORDER = [
     schema.CaseInput, schema.Horizon, schema.OriginGroup, schema.Material, schema.Offer, schema.LicenceRule,
     schema.Grade, schema.Recipe, schema.Plant, schema.Stream, schema.StockpileElement, schema.RecyclingRoute,
     schema.CapacityExpansion, schema.DiversificationLimit, schema.Risk, schema.TimeSeriesFiles,
+    schema.Scenarios, schema.ScenarioFactor, schema.ScenarioOption, schema.Effect, schema.Selection,
 ]
 
 
@@ -88,6 +89,10 @@ def render() -> str:
         "Time-series CSVs are wide: a `period` column (`YYYY-MM`, every period of the horizon once) and one",
         "column per entity id, finite numbers >= 0. A column overrides the entity's scalar field; an entity",
         "whose scalar is blank must have a column. Lines starting with `#` are comments.",
+        "",
+        "A case may start with `extends: other.yaml`: it then starts from that case and overrides its keys",
+        "(maps are merged key by key, lists and values replaced). `inputs/sampled.yaml` extends `base.yaml`",
+        "this way, changing only its name and scenario sampling.",
         "",
     ]
     for cls in ORDER:

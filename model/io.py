@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from .data import CaseData, freeze_series
 from .errors import InputError, InputIssue
 from .schema import MONTH_RE, CaseInput, period_labels
+from .scenarios import check_scenarios
 from .validate import check_references
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -170,7 +171,50 @@ def read_case(path: str | Path) -> CaseData:
     path = Path(path)
     shown = str(path)
     raw = load_yaml(path, shown)
-    return case_from_mapping(raw, path)
+    parents: list[Path] = []
+    raw = _resolve_extends(raw, path, parents)
+    data = case_from_mapping(raw, path)
+    if parents:
+        extra = tuple((str(p.relative_to(path.parent)) if p.is_relative_to(path.parent) else str(p),
+                       hashlib.sha256(p.read_bytes()).hexdigest()) for p in parents)
+        from dataclasses import replace
+
+        data = replace(data, input_files=data.input_files + extra)
+    return data
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 0) -> object:
+    """``extends: other.yaml`` starts from that case and overrides its keys (maps merged, lists replaced)."""
+    if not isinstance(raw, dict) or "extends" not in raw:
+        return raw
+    shown = str(path)
+    rel = raw["extends"]
+    if not isinstance(rel, str) or depth >= 5:
+        raise InputError([InputIssue(shown, "extends", rel, "the path of another case YAML (at most 5 levels)")])
+    ppath = (path.parent / rel).resolve()
+    if ppath == path.resolve() or ppath in parents:
+        raise InputError([InputIssue(shown, "extends", rel, "a case that does not extend itself")])
+    parent = load_yaml(ppath, str(path.parent / rel))
+    parents.append(ppath)
+    parent = _resolve_extends(parent, ppath, parents, depth + 1)
+    if not isinstance(parent, dict):
+        raise InputError([InputIssue(str(path.parent / rel), "(top level)", type(parent).__name__, "a mapping of case fields")])
+    ts = parent.get("timeseries")
+    if isinstance(ts, dict):  # keep the parent's CSV paths pointing at the parent's files
+        import os
+
+        parent = dict(parent)
+        parent["timeseries"] = {k: (os.path.relpath(ppath.parent / v, path.parent) if isinstance(v, str) else v)
+                                for k, v in ts.items()}
+    child = {k: v for k, v in raw.items() if k != "extends"}
+    return _deep_merge(parent, child)
 
 
 def case_from_mapping(raw: object, path: Path) -> CaseData:
@@ -186,7 +230,7 @@ def case_from_mapping(raw: object, path: Path) -> CaseData:
     except ValidationError as e:
         raise InputError(_pydantic_issues(e, raw, shown)) from None
 
-    issues = check_references(case, shown)
+    issues = check_references(case, shown) + check_scenarios(case, shown)
     periods = period_labels(case.horizon)
     files = [(path.name, hashlib.sha256(path.read_bytes()).hexdigest())] if path.is_file() else []
 

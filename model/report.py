@@ -56,14 +56,12 @@ def _md_table(df: pd.DataFrame, floatfmt: str = ",.2f") -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(run: Run) -> str:
+def _header(run: Run, title: str) -> list[str]:
     k = run.solution.kpis
-    t = run.solution.tables
     case = run.data.case
     P = run.data.periods
     mpp = case.horizon.months_per_period
-    out: list[str] = []
-    out.append(f"# Supply plan: {case.name}\n")
+    out = [f"# {title}: {case.name}\n"]
     if case.description:
         out.append(case.description.strip() + "\n")
     out.append(
@@ -71,6 +69,104 @@ def summary_markdown(run: Run) -> str:
         f"Solver: HiGHS {k['solver']['version']}, status **{k['solver']['termination']}**. "
         f"Money in USD millions (USD M) unless stated; masses in tonnes (t).\n"
     )
+    return out
+
+
+def _sourcing(shares: dict, supply: dict, recycled: dict, magnets: dict | None, lead: str) -> list[str]:
+    out = ["## Where the elements come from\n", lead + "\n"]
+    rows = []
+    for e, sh in shares.items():
+        row = {"element": e, "supply (t)": supply.get(e, 0.0)}
+        row.update({g: f"{100 * v:.1f} %" for g, v in sh.items()})
+        rows.append(row)
+    if rows:
+        out.append(_md_table(pd.DataFrame(rows).fillna("0.0 %")) + "\n")
+        out.append("Recycled share of supply (all recycling routes): " + ", ".join(
+            f"{e} {100 * v:.1f} %" for e, v in recycled.items()) + ".\n")
+    if magnets:
+        fm = ", ".join(f"{g}: {v:,.1f} t" for g, v in magnets.items())
+        out.append(f"Finished magnets bought, by origin: {fm}.\n")
+    return out
+
+
+def _decide_now(case, P, t: dict[str, pd.DataFrame], stochastic: bool) -> list[str]:
+    W = case.risk.non_anticipative_periods
+    out = ["## Decide now (first stage)\n"]
+    same = " They are the same in every scenario." if stochastic else ""
+    out.append(f"These decisions are taken before the future is known: contract reservations for every period, "
+               f"recycling capacity expansion, and all orders of the first {W} period(s).{same}\n")
+    resv = t["reservations"]
+    resv = resv[resv.reserved_t > 1e-6]
+    if len(resv):
+        r = resv.groupby("offer", as_index=False).agg(
+            periods=("period", "count"), first=("period", "min"), last=("period", "max"),
+            reserved_t=("reserved_t", "sum"), fee_usd=("fee_usd", "sum"))
+        r["fee (USD M)"] = r.fee_usd / 1e6
+        out.append(_md_table(r[["offer", "periods", "first", "last", "reserved_t", "fee (USD M)"]]
+                             .rename(columns={"reserved_t": "reserved in total (t)"})) + "\n")
+    else:
+        out.append("No contract reservation.\n")
+    ex = t["expansions"]
+    built = ex[ex.added_t_feed_per_period > 1e-6]
+    for row in built.itertuples(index=False):
+        out.append(f"Expand recycling route **{row.route}** by {row.added_t_feed_per_period:,.2f} t feed per period, "
+                   f"usable from {row.usable_from}, for {_usd_m(row.cost_usd)} USD M.\n")
+    if not len(built) and len(ex):
+        out.append("No recycling capacity expansion is worth its cost.\n")
+    now = t["purchases"][t["purchases"].order_period.isin(P[:W]) & (t["purchases"].purchased_t > 1e-6)]
+    if len(now):
+        out.append(f"Orders in {', '.join(P[:W])}: " + "; ".join(
+            f"{o} {q:,.2f} t" for o, q in zip(now.offer, now.purchased_t)) + ".\n")
+    return out
+
+
+MV_NOTE = ("Quota and supplier rows are per t of material; stockpile and diversification rows per t of element; "
+           "plant per t of magnet; recycling per t of feed.")
+
+
+def _marginal(mv: pd.DataFrame, value: str, binding_col: str, lead: str) -> list[str]:
+    out = ["## Binding constraints and what relaxing them is worth\n", lead + " " + MV_NOTE + "\n"]
+    b = mv[mv[binding_col] > 0] if mv[binding_col].dtype != bool else mv[mv[binding_col]]
+    if not len(b):
+        return out + ["No licence, capacity, stockpile or diversification limit binds.\n"]
+    agg = b.groupby(["constraint", "name"], as_index=False).agg(
+        periods_binding=("period", "count"), first=("period", "min"), last=("period", "max"),
+        max_usd_per_t=(value, "max"), mean_usd_per_t=(value, "mean"))
+    agg = agg.sort_values("max_usd_per_t", ascending=False)
+    agg["max (USD/kg)"] = agg.max_usd_per_t / 1000.0
+    out.append(_md_table(agg.rename(columns={"max_usd_per_t": "max (USD/t)", "mean_usd_per_t": "mean (USD/t)"}), ",.0f") + "\n")
+    return out
+
+
+def _purchases(t: dict[str, pd.DataFrame], weight: pd.Series | None, title: str) -> list[str]:
+    pur = t["purchases"].copy()
+    res = t["reservations"].copy()
+    if weight is not None:
+        for df in (pur, res):
+            w = df["probability"]
+            for col in [c for c in df.columns if c.endswith("_t") or c.endswith("_usd")]:
+                df[col] = df[col] * w
+    by_offer = pur.groupby(["offer", "kind", "origin_group", "material"], as_index=False).agg(
+        purchased_t=("purchased_t", "sum"), cost_usd=("cost_usd", "sum"))
+    r = res.groupby("offer", as_index=False).agg(reserved_t=("reserved_t", "sum"), fee_usd=("fee_usd", "sum"))
+    by_offer = by_offer.merge(r, on="offer", how="left").fillna({"reserved_t": 0.0, "fee_usd": 0.0})
+    by_offer = by_offer[(by_offer.purchased_t > 1e-6) | (by_offer.reserved_t > 1e-6)].sort_values("cost_usd", ascending=False)
+    by_offer["cost (USD M)"] = (by_offer.cost_usd + by_offer.fee_usd) / 1e6
+    return [f"## {title}\n", _md_table(by_offer[["offer", "kind", "origin_group", "material", "reserved_t", "purchased_t", "cost (USD M)"]]
+                                      .rename(columns={"reserved_t": "reserved (t)", "purchased_t": "bought (t)"})) + "\n",
+            "Period by period: `purchases.csv` and `reservations.csv`.\n"]
+
+
+def summary_markdown(run: Run) -> str:
+    if run.mode == "stochastic":
+        return stochastic_summary_markdown(run)
+    k = run.solution.kpis
+    t = run.solution.tables
+    case = run.data.case
+    P = run.data.periods
+    title = {"perfect_foresight": f"Perfect-foresight plan for scenario {run.data.scenario}",
+             "expected_value": "Plan for the expected-value (mean) scenario"}.get(run.mode, "Supply plan")
+    out = _header(run, title)
 
     out.append("## Headline\n")
     head = [
@@ -88,59 +184,11 @@ def summary_markdown(run: Run) -> str:
     c = t["costs"].copy()
     c["cost_usd_m"] = c.cost_usd / 1e6
     out.append(_md_table(c[["term", "stage", "cost_usd_m"]].rename(columns={"cost_usd_m": "cost (USD M)"})) + "\n")
-
-    out.append("## Where the elements come from\n")
-    out.append("Share of element supply (purchased oxide/metal content plus recycled output) by origin group, over the horizon:\n")
-    rows = []
-    for e, shares in k["supply_share_by_origin_group"].items():
-        row = {"element": e, "supply (t)": k["element_supply_t"].get(e, 0.0)}
-        row.update({g: f"{100 * v:.1f} %" for g, v in shares.items()})
-        row["recycled"] = f"{100 * k['recycled_share'].get(e, 0.0):.1f} %"
-        rows.append(row)
-    if rows:
-        out.append(_md_table(pd.DataFrame(rows).fillna("0.0 %")) + "\n")
-    if k["finished_magnets_by_origin_t"]:
-        fm = ", ".join(f"{g}: {v:,.1f} t" for g, v in k["finished_magnets_by_origin_t"].items())
-        out.append(f"Finished magnets bought, by origin: {fm}.\n")
-
-    out.append("## Decide now (first stage)\n")
-    W = case.risk.non_anticipative_periods
-    out.append(f"These decisions are taken before the future is known: contract reservations for every period, "
-               f"recycling capacity expansion, and all orders of the first {W} period(s).\n")
-    resv = t["reservations"]
-    resv = resv[resv.reserved_t > 1e-6]
-    if len(resv):
-        r = resv.groupby("offer", as_index=False).agg(
-            periods=("period", "count"), first=("period", "min"), last=("period", "max"),
-            reserved_t=("reserved_t", "sum"), fee_usd=("fee_usd", "sum"))
-        r["fee (USD M)"] = r.fee_usd / 1e6
-        out.append(_md_table(r[["offer", "periods", "first", "last", "reserved_t", "fee (USD M)"]]
-                             .rename(columns={"reserved_t": "reserved in total (t)"})) + "\n")
-    else:
-        out.append("No contract reservation.\n")
-    ex = t["expansions"]
-    ex = ex[ex.added_t_feed_per_period > 1e-6]
-    for row in ex.itertuples(index=False):
-        out.append(f"Expand recycling route **{row.route}** by {row.added_t_feed_per_period:,.2f} t feed per period, "
-                   f"usable from {row.usable_from}, for {_usd_m(row.cost_usd)} USD M.\n")
-    if not len(ex) and len(t["expansions"]):
-        out.append("No recycling capacity expansion is worth its cost.\n")
-    now = t["purchases"][t["purchases"].order_period.isin(P[:W]) & (t["purchases"].purchased_t > 1e-6)]
-    if len(now):
-        out.append(f"Orders in {', '.join(P[:W])}: " + "; ".join(
-            f"{o} {q:,.2f} t" for o, q in zip(now.offer, now.purchased_t)) + ".\n")
-
-    out.append("## What to contract and buy over the horizon\n")
-    pur = t["purchases"]
-    by_offer = pur.groupby(["offer", "kind", "origin_group", "material"], as_index=False).agg(
-        purchased_t=("purchased_t", "sum"), cost_usd=("cost_usd", "sum"))
-    res = t["reservations"].groupby("offer", as_index=False).agg(reserved_t=("reserved_t", "sum"), fee_usd=("fee_usd", "sum"))
-    by_offer = by_offer.merge(res, on="offer", how="left").fillna({"reserved_t": 0.0, "fee_usd": 0.0})
-    by_offer = by_offer[(by_offer.purchased_t > 1e-6) | (by_offer.reserved_t > 1e-6)].sort_values("cost_usd", ascending=False)
-    by_offer["cost (USD M)"] = (by_offer.cost_usd + by_offer.fee_usd) / 1e6
-    out.append(_md_table(by_offer[["offer", "kind", "origin_group", "material", "reserved_t", "purchased_t", "cost (USD M)"]]
-                         .rename(columns={"reserved_t": "reserved (t)", "purchased_t": "bought (t)"})) + "\n")
-    out.append("Period by period: `purchases.csv` and `reservations.csv`.\n")
+    out += _sourcing(k["supply_share_by_origin_group"], k["element_supply_t"], k["recycled_share"],
+                     k["finished_magnets_by_origin_t"],
+                     "Share of element supply (purchased oxide/metal content plus recycled output) by origin group, over the horizon:")
+    out += _decide_now(case, P, t, stochastic=False)
+    out += _purchases(t, None, "What to contract and buy over the horizon")
 
     out.append("## Production\n")
     prod = t["production"].groupby(["stream", "recipe"], as_index=False).made_t.sum()
@@ -160,31 +208,78 @@ def summary_markdown(run: Run) -> str:
     rc = t["recycling"].groupby("route", as_index=False).feed_t.sum()
     if len(rc):
         out.append(_md_table(rc.rename(columns={"feed_t": "feed processed (t)"})) + "\n")
-        out.append("Recycled share of element supply: " + ", ".join(
-            f"{e} {100 * v:.1f} %" for e, v in k["recycled_share"].items()) + ".\n")
     else:
         out.append("No recycling route in this case.\n")
 
-    out.append("## Binding constraints and what relaxing them is worth\n")
-    out.append("Marginal value: USD saved per extra tonne of the limit, in the periods where it binds (from the LP duals). "
-               "Quota and supplier rows are per t of material; stockpile and diversification rows per t of element; "
-               "plant per t of magnet; recycling per t of feed.\n")
-    mv = t["marginal_values"]
-    b = mv[mv.binding]
-    if len(b):
-        agg = b.groupby(["constraint", "name"], as_index=False).agg(
-            periods_binding=("period", "count"), first=("period", "min"), last=("period", "max"),
-            max_usd_per_t=("marginal_value_usd_per_t", "max"), mean_usd_per_t=("marginal_value_usd_per_t", "mean"))
-        agg = agg.sort_values("max_usd_per_t", ascending=False)
-        agg["max (USD/kg)"] = agg.max_usd_per_t / 1000.0
-        out.append(_md_table(agg.rename(columns={"max_usd_per_t": "max (USD/t)", "mean_usd_per_t": "mean (USD/t)"}), ",.0f") + "\n")
-    else:
-        out.append("No licence, capacity, stockpile or diversification limit binds.\n")
-
+    out += _marginal(t["marginal_values"], "marginal_value_usd_per_t", "binding",
+                     "Marginal value: USD saved per extra tonne of the limit, in the periods where it binds (from the LP duals).")
     out.append("## Files\n")
-    out.append("Tidy CSVs, one per table (`purchases.csv`, `reservations.csv`, `arrivals.csv`, `production.csv`, "
-               "`eligibility_use.csv`, `magnet_purchases.csv`, `stock.csv`, `stock_by_element.csv`, `recycling.csv`, "
-               "`expansions.csv`, `recovered.csv`, `shortages.csv`, `marginal_values.csv`, `costs.csv`); `kpis.json`; `manifest.json`.\n")
+    out.append("Tidy CSVs, one per table (" + ", ".join(f"`{n}.csv`" for n in t) + "); `kpis.json`; `manifest.json`.\n")
+    return "\n".join(out)
+
+
+def stochastic_summary_markdown(run: Run) -> str:
+    k = run.solution.kpis
+    t = run.solution.tables
+    case = run.data.case
+    P = run.data.periods
+    risk = case.risk
+    out = _header(run, "Stochastic supply plan")
+    out.append(f"{k['scenario_count']} disruption scenarios (mode `{case.scenarios.mode}`). First-stage decisions are "
+               f"common to all scenarios; everything after the first {risk.non_anticipative_periods} period(s) adapts "
+               f"to the scenario. Risk: CVaR at alpha = {risk.cvar_alpha:g} with weight lambda = {risk.risk_weight_lambda:g}"
+               f"{' (risk neutral)' if risk.risk_weight_lambda == 0 else ''}.\n")
+
+    out.append("## Headline\n")
+    head = [
+        ("Objective (expected cost + lambda x CVaR)", f"{_usd_m(k['objective_usd'])} USD M"),
+        ("Expected total cost", f"{_usd_m(k['expected_cost_usd'])} USD M"),
+        (f"CVaR {k['cvar_alpha']:g} of total cost (mean of the worst {100 * (1 - k['cvar_alpha']):.0f} %)", f"{_usd_m(k['cvar_cost_usd'])} USD M"),
+        ("First-stage cost (reservation fees, expansion)", f"{_usd_m(k['first_stage_cost_usd'])} USD M"),
+    ]
+    if k.get("evpi_usd") is not None:
+        head.append(("EVPI: what perfect foresight of the scenario would be worth", f"{_usd_m(k['evpi_usd'])} USD M"))
+        head.append(("VSS: what planning for uncertainty saves over planning for the average scenario",
+                     f"{_usd_m(k['vss_usd'])} USD M" if k["vss_usd"] is not None else f"n/a ({k['vss_note']})"))
+    for s, v in k["streams"].items():
+        head.append((f"Stream {s}",
+                     f"expected fill rate {100 * v['expected_fill_rate']:.1f} %; P(any shortage) {100 * v['probability_any_shortage']:.1f} %; "
+                     f"expected shortage {v['expected_shortage_t']:,.1f} t; CVaR shortage {v['cvar_shortage_t']:,.1f} t; worst {v['worst_shortage_t']:,.1f} t"))
+    out.append(_md_table(pd.DataFrame(head, columns=["measure", "value"])) + "\n")
+
+    first = {name: df[df.scenario == df.scenario.iloc[0]] for name, df in t.items() if "scenario" in df.columns and name in ("reservations", "expansions", "purchases")}
+    out += _decide_now(case, P, first, stochastic=True)
+
+    out.append("## Scenarios\n")
+    sc = t["scenarios"].copy()
+    shown = sc.sort_values("total_cost_usd", ascending=False)
+    cols = {"scenario": "scenario", "probability": "probability", "total_cost_usd": "cost (USD M)"}
+    view = pd.DataFrame({"scenario": shown.scenario, "probability": shown.probability, "cost (USD M)": shown.total_cost_usd / 1e6})
+    if "perfect_foresight_cost_usd" in shown:
+        view["with perfect foresight (USD M)"] = shown.perfect_foresight_cost_usd / 1e6
+    if "eev_cost_usd" in shown:
+        view["with the mean-scenario plan (USD M)"] = shown.eev_cost_usd / 1e6
+    for c in [c for c in shown.columns if c.startswith("shortage_t_")]:
+        view[f"short {c[len('shortage_t_'):]} (t)"] = shown[c]
+    _ = cols
+    n = len(view)
+    if n > 25:
+        out.append(f"The 25 costliest of {n} scenarios (all in `scenarios.csv`):\n")
+        view = view.head(25)
+    out.append(_md_table(view, ",.3f") + "\n")
+
+    out.append("## Expected cost breakdown\n")
+    c = pd.DataFrame(list(k["expected_cost_parts_usd"].items()), columns=["term", "cost_usd"])
+    c["expected cost (USD M)"] = c.cost_usd / 1e6
+    out.append(_md_table(c[["term", "expected cost (USD M)"]]) + "\n")
+    out += _sourcing(k["expected_supply_share_by_origin_group"], k["expected_element_supply_t"], k["expected_recycled_share"], None,
+                     "Expected share of element supply (purchased content plus recycled output) by origin group, over the horizon and scenarios:")
+    out += _purchases(t, t["purchases"]["probability"], "Expected purchases over the horizon")
+    out += _marginal(t["marginal_values_expected"], "expected_marginal_value_usd_per_t", "probability_binding",
+                     "Expected marginal value: the probability-weighted USD saved per extra tonne of the limit, in periods where it binds in some scenario.")
+    out.append("## Files\n")
+    out.append("Tidy CSVs with `scenario` and `probability` columns (" + ", ".join(f"`{n}.csv`" for n in t) +
+               "); `kpis.json`; `manifest.json`.\n")
     return "\n".join(out)
 
 

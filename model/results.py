@@ -60,14 +60,14 @@ def _df(rows, cols) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _marginal_rows(m, b: BuiltModel) -> list[tuple]:
+def _marginal_rows(m, b: BuiltModel, duals, scale: float) -> list[tuple]:
     lab = b.data.periods
     rows = []
 
     def add(kind: str, comp, name_of, period_of):
         for k in comp:
             con = comp[k]
-            d = m.dual.get(con, 0.0)
+            d = duals.get(con, 0.0) * scale
             mv = -d * KUSD
             mv = 0.0 if abs(mv) < 1e-7 else mv
             rows.append((kind, name_of(k), period_of(k), mv, abs(mv) > BINDING_USD_PER_T))
@@ -82,8 +82,15 @@ def _marginal_rows(m, b: BuiltModel) -> list[tuple]:
     return rows
 
 
-def extract(b: BuiltModel, res: SolveResult) -> Solution:
+def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0) -> Solution:
+    """Tables and KPIs of one scenario model.
+
+    ``duals`` maps constraints to duals (default: the model's own ``dual`` suffix). Inside an
+    extensive form a scenario's duals are weighted by its probability; pass ``dual_scale = 1/p`` to
+    report them per scenario.
+    """
     m, data, sets = b.model, b.data, b.sets
+    duals = m.dual if duals is None else duals
     case = data.case
     lab = data.periods
     offers = {o.id: o for o in case.offers}
@@ -162,7 +169,7 @@ def extract(b: BuiltModel, res: SolveResult) -> Solution:
         ],
         ["stream", "end_use", "period", "demand_t", "made_t", "bought_t", "shortage_t"],
     )
-    marginal = _df(_marginal_rows(m, b), ["constraint", "name", "period", "marginal_value_usd_per_t", "binding"])
+    marginal = _df(_marginal_rows(m, b, duals, dual_scale), ["constraint", "name", "period", "marginal_value_usd_per_t", "binding"])
     costs = _df(
         [(c.name, c.stage, pyo.value(c.expr) * KUSD) for c in b.registry.costs],
         ["term", "stage", "cost_usd"],
@@ -191,7 +198,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
     m = b.model
     case = data.case
     costs = tables["costs"]
-    total = float(res.objective_kusd * KUSD)
+    total = float(pyo.value(m.FirstStageCost_kusd + m.ScenarioCost_kusd) * KUSD)
     first = float(pyo.value(m.FirstStageCost_kusd) * KUSD)
     penalties = float(costs[costs.term.isin(["shortage_penalty", "floor_penalty", "terminal_penalty"])].cost_usd.sum())
 

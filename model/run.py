@@ -1,32 +1,46 @@
-"""The pipeline as plain calls: read -> build -> solve -> extract. Writes nothing.
+"""The pipeline as plain calls: read -> (scenarios) -> build -> solve -> extract. Writes nothing.
 
-``run_case(path, options)`` is what ``solve.py`` and the tests call. Timings are kept apart from
-the KPIs so that two runs of the same input give identical KPIs.
+Modes (``mode`` argument):
+
+- ``auto`` (default): ``stochastic`` when the case defines scenarios, else ``deterministic``.
+- ``stochastic``: the two-stage plan over every scenario (extensive form, CVaR, EVPI, VSS).
+- ``deterministic``: the case as read (no scenario effects).
+- ``scenario``: the perfect-foresight plan of the scenario named by ``scenario``.
+- ``expected_value``: the plan for the mean scenario (every series averaged by probability).
+
+Timings are kept apart from the KPIs so that two runs of the same input give identical KPIs.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .build import BuiltModel, build_scenario_model
 from .data import CaseData
+from .errors import InputError, InputIssue
 from .io import read_case
 from .results import Solution, extract
+from .scenarios import mean_case, scenario_cases
 from .solver import SolveResult, SolverOptions, solve
+from .stochastic import NONANT_DEFAULT, StochasticRun, run_stochastic
+from .stochastic_results import stochastic_solution
 
 
 @dataclass(frozen=True)
 class Run:
-    data: CaseData
-    built: BuiltModel
+    mode: str
+    data: CaseData  # the data solved (for stochastic runs: the case as read)
     result: SolveResult
     solution: Solution
     timings_s: dict
+    built: BuiltModel | None = None
+    stochastic: StochasticRun | None = None
 
 
-def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0) -> Run:
+def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
+             mode: str = "deterministic") -> Run:
     t0 = time.perf_counter()
     built = build_scenario_model(data)
     t1 = time.perf_counter()
@@ -34,6 +48,8 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
     t2 = time.perf_counter()
     sol = extract(built, res)
     t3 = time.perf_counter()
+    sol = Solution(tables=sol.tables, kpis={"case": sol.kpis["case"], "mode": mode, "scenario": data.scenario}
+                   | {k: v for k, v in sol.kpis.items() if k != "case"})
     timings = {
         "read_s": round(read_s, 4),
         "build_s": round(t1 - t0, 4),
@@ -42,10 +58,41 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
         "extract_s": round(t3 - t2 + res.load_s, 4),
         "total_s": round(read_s + t3 - t0, 4),
     }
-    return Run(data=data, built=built, result=res, solution=sol, timings_s=timings)
+    return Run(mode=mode, data=data, result=res, solution=sol, timings_s=timings, built=built)
 
 
-def run_case(path: str | Path, options: SolverOptions = SolverOptions()) -> Run:
+def run_stochastic_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
+                        nonant: str = NONANT_DEFAULT, evpi_vss: bool = True) -> Run:
+    t0 = time.perf_counter()
+    sr = run_stochastic(data, options, nonant=nonant, with_evpi_vss=evpi_vss)
+    t1 = time.perf_counter()
+    sol = stochastic_solution(sr)
+    timings = {"read_s": round(read_s, 4)} | sr.timings_s | {
+        "report_tables_s": round(time.perf_counter() - t1, 4),
+        "total_s": round(read_s + time.perf_counter() - t0, 4),
+    }
+    return Run(mode="stochastic", data=data, result=sr.result, solution=sol, timings_s=timings, stochastic=sr)
+
+
+def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: str = "auto",
+             scenario: str | None = None, nonant: str = NONANT_DEFAULT, evpi_vss: bool = True) -> Run:
     t0 = time.perf_counter()
     data = read_case(path)
-    return run_data(data, options, read_s=time.perf_counter() - t0)
+    read_s = time.perf_counter() - t0
+    has_scenarios = data.case.scenarios is not None
+    if mode == "auto":
+        mode = "stochastic" if has_scenarios else "deterministic"
+    if mode == "stochastic":
+        return run_stochastic_data(data, options, read_s, nonant=nonant, evpi_vss=evpi_vss)
+    if mode == "deterministic":
+        return run_data(data, options, read_s)
+    cases = scenario_cases(data)
+    if mode == "expected_value":
+        return run_data(mean_case(cases), options, read_s, mode="expected_value")
+    if mode == "scenario":
+        by_name = {c.scenario: c for c in cases}
+        if scenario not in by_name:
+            shown = ", ".join(list(by_name)[:12]) + (" ..." if len(by_name) > 12 else "")
+            raise InputError([InputIssue(str(path), "--scenario", scenario, f"a scenario of this case ({shown})")])
+        return run_data(replace(by_name[scenario], probability=1.0), options, read_s, mode="perfect_foresight")
+    raise ValueError(f"unknown mode {mode!r}")

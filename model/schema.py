@@ -253,6 +253,89 @@ class Risk(Strict):
     """Periods decided before the scenario is known (first stage)."""
 
 
+class Selection(Strict):
+    """What a scenario effect applies to. Every criterion given must match (AND); within one criterion any listed value matches (OR). Offer criteria (`offers`, `suppliers`, `countries`, `origin_groups`, `materials`) select offers; `licence_rules` (or `origin_groups` + `materials`) select licence rules; `streams` select demand streams; `recycling_routes` select routes."""
+
+    offers: list[Id] | None = None
+    """Offer ids."""
+    suppliers: list[str] | None = None
+    """Supplier names."""
+    countries: list[str] | None = None
+    """Countries of offers."""
+    origin_groups: list[Id] | None = None
+    """Origin groups (of offers, or covered by licence rules)."""
+    materials: list[Id] | None = None
+    """Materials (of offers, or covered by licence rules)."""
+    licence_rules: list[Id] | None = None
+    """Licence rule ids."""
+    streams: list[Id] | None = None
+    """Demand stream ids."""
+    recycling_routes: list[Id] | None = None
+    """Recycling route ids."""
+
+
+class Effect(Strict):
+    """One change a scenario makes to the inputs, over a window of periods."""
+
+    kind: Literal["availability", "quota", "approval", "prohibit_end_uses", "price", "demand"]
+    """`availability`: multiply selected offers' and routes' available capacity by `factor` (0 = embargo or outage). `quota`: multiply selected rules' quota by `factor`. `approval`: set selected case-by-case rules' approval share to `approval_frac`. `prohibit_end_uses`: selected origin groups x materials may not serve `end_uses` (a de-minimis or end-user rule in force). `price`: multiply selected offers' prices by `factor`. `demand`: multiply selected streams' demand by `factor`."""
+    select: Selection
+    """What the effect applies to."""
+    factor: NonNegFloat | None = None
+    """Multiplier for `availability`, `quota`, `price` and `demand`."""
+    approval_frac: Frac | None = None
+    """New approval share for `approval`."""
+    end_uses: list[Id] | None = None
+    """End uses prohibited by `prohibit_end_uses`."""
+    start: Month
+    """First month of the window (must start after the non-anticipative window)."""
+    periods: Annotated[int, Field(ge=1, le=600)] | None = None
+    """Length of the window in periods. Blank: to the end of the horizon."""
+    start_latest: Month | None = None
+    """Sampling only: the start is drawn uniformly between `start` and this month."""
+    periods_max: Annotated[int, Field(ge=1, le=600)] | None = None
+    """Sampling only: the length is drawn uniformly between `periods` and this."""
+
+
+class ScenarioOption(Strict):
+    """A scenario (mode `listed`) or one option of a factor (modes `product` and `sample`)."""
+
+    name: Id
+    """Name, unique within its list."""
+    probability: Frac
+    """Probability; within a list they must sum to 1."""
+    effects: list[Effect] = Field(default_factory=list)
+    """Changes this scenario or option makes."""
+    description: str = ""
+    """Free text shown in reports."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class ScenarioFactor(Strict):
+    """A source of uncertainty with mutually exclusive options (e.g. the policy state)."""
+
+    name: Id
+    """Factor name."""
+    options: list[ScenarioOption] = Field(min_length=1)
+    """Mutually exclusive options; probabilities sum to 1."""
+
+
+class Scenarios(Strict):
+    """Disruption scenarios. Absent: one scenario, the case as read, with probability 1."""
+
+    mode: Literal["listed", "product", "sample"]
+    """`listed`: the scenarios in `listed`. `product`: every combination of one option per factor, probability the product. `sample`: `count` scenarios, each drawing one option per factor and each effect's window from its ranges, with `seed`; each has probability 1/count."""
+    listed: list[ScenarioOption] = Field(default_factory=list)
+    """Mode `listed`: the scenarios."""
+    factors: list[ScenarioFactor] = Field(default_factory=list)
+    """Modes `product` and `sample`: independent factors."""
+    count: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """Mode `sample`: number of scenarios drawn."""
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    """Mode `sample`: random seed (the same seed gives the same scenarios)."""
+
+
 class TimeSeriesFiles(Strict):
     demand: str | None = None
     """CSV, relative to the case file: a `period` column (`YYYY-MM`) and one column per stream, t of magnet per period."""
@@ -297,6 +380,8 @@ class CaseInput(Strict):
     """Risk settings."""
     timeseries: TimeSeriesFiles = TimeSeriesFiles()
     """Time-series CSV files."""
+    scenarios: Scenarios | None = None
+    """Disruption scenarios. Blank: the deterministic plan for the case as read."""
 
 
 def month_index(month: str) -> int:

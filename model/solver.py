@@ -88,15 +88,44 @@ def _fail(status: str) -> SolveError:
     return SolveError(f"solver status '{status}': {hint}", termination=status)
 
 
-def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions()) -> SolveResult:
+def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions(), equal_vars=None) -> SolveResult:
+    """Solve ``m``; ``equal_vars`` (pairs of VarData) are merged into one column each (stdform only).
+
+    Merging is how non-anticipativity by shared variables is done: the pair's columns are summed
+    into one, their bounds intersected, and both get the merged column's value back.
+    """
     if options.path == "stdform":
-        return _solve_stdform(m, options)
+        return _solve_stdform(m, options, equal_vars or [])
+    if equal_vars:
+        raise ValueError("shared-variable non-anticipativity needs the stdform path")
     if options.path == "persistent":
         return _solve_persistent(m, options)
     raise ValueError(f"unknown solver path {options.path!r} (expected stdform or persistent)")
 
 
-def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
+def _merge_map(columns, equal_vars):
+    """Column -> merged column index (union-find over the pairs); returns (index array, n merged)."""
+    pos = {id(v): j for j, v in enumerate(columns)}
+    parent = list(range(len(columns)))
+
+    def find(j):
+        while parent[j] != j:
+            parent[j] = parent[parent[j]]
+            j = parent[j]
+        return j
+
+    for a, b in equal_vars:
+        ja, jb = pos.get(id(a)), pos.get(id(b))
+        if ja is not None and jb is not None:
+            ra, rb = find(ja), find(jb)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(j) for j in range(len(columns))], dtype=np.int64)
+    uniq, new = np.unique(roots, return_inverse=True)
+    return new, len(uniq)
+
+
+def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) -> SolveResult:
     import highspy
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -113,8 +142,21 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
     row_lo = np.where(bt <= 0, rhs, -inf)  # 0: equality, -1: >=
     row_hi = np.where(bt >= 0, rhs, inf)  # 0: equality, +1: <=
     A = sf.A.tocsc()
-    A.sort_indices()
     c = np.asarray(sf.c.toarray()).ravel() if n else np.zeros(0)
+    colmap = None
+    if equal_vars:
+        import scipy.sparse as sp
+
+        colmap, n_red = _merge_map(sf.columns, equal_vars)
+        P = sp.csc_array((np.ones(n), (np.arange(n), colmap)), shape=(n, n_red))
+        A = (A @ P).tocsc()
+        c = P.T @ c
+        lb_red = np.full(n_red, -inf)
+        ub_red = np.full(n_red, inf)
+        np.maximum.at(lb_red, colmap, lb)
+        np.minimum.at(ub_red, colmap, ub)
+        lb, ub, n = lb_red, ub_red, n_red
+    A.sort_indices()
 
     h = highspy.Highs()
     for k, v in options.highs_options().items():
@@ -141,8 +183,15 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
         raise _fail(status)
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
+    if colmap is not None:
+        x = x[colmap]
     for v, val in zip(sf.columns, x):
         v.set_value(float(val), skip_validation=True)
+    for a, b in equal_vars:  # a variable the compiler dropped (in no active row) takes its partner's value
+        if a.value is None and b.value is not None:
+            a.set_value(b.value, skip_validation=True)
+        elif b.value is None and a.value is not None:
+            b.set_value(a.value, skip_validation=True)
     duals = _ensure_dual_suffix(m)
     rd = np.asarray(sol.row_dual) * sense
     for r, d in zip(sf.rows, rd):

@@ -23,33 +23,82 @@ def run_cli(*args, cwd=ROOT):
                           capture_output=True, text=True, timeout=300)
 
 
+STOCHASTIC_TABLES = TABLES + ["scenarios", "stream_risk", "marginal_values_expected"]
+
+
 @pytest.fixture(scope="module")
 def default_report(tmp_path_factory):
+    """The README's main job: the stochastic plan over the default scenario set."""
     out = tmp_path_factory.mktemp("r") / "base"
     p = run_cli("inputs/base.yaml", "--out", out)
     assert p.returncode == 0, p.stderr
     return out, p
 
 
-def test_default_run_writes_every_file(default_report):
+@pytest.fixture(scope="module")
+def deterministic_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("d") / "base"
+    p = run_cli("inputs/base.yaml", "--deterministic", "--out", out)
+    assert p.returncode == 0, p.stderr
+    return out, p
+
+
+def test_default_run_is_stochastic_and_writes_every_file(default_report):
     out, p = default_report
-    for name in TABLES:
+    for name in STOCHASTIC_TABLES:
         assert (out / f"{name}.csv").is_file(), name
     for name in ("kpis.json", "summary.md", "manifest.json"):
         assert (out / name).is_file(), name
     k = json.loads((out / "kpis.json").read_text())
+    assert k["mode"] == "stochastic" and k["scenario_count"] == 12
     assert k["solver"]["termination"] == "optimal"
-    assert k["objective_usd"] > 0
+    for key in ("expected_cost_usd", "cvar_cost_usd", "evpi_usd", "vss_usd", "first_stage_cost_usd", "streams",
+                "expected_supply_share_by_origin_group", "expected_recycled_share", "scenarios", "model_size"):
+        assert k[key] is not None, key
+    for s in k["streams"].values():
+        assert set(s) >= {"expected_shortage_t", "expected_fill_rate", "probability_any_shortage", "cvar_shortage_t"}
+    assert k["evpi_usd"] >= -1e-6 and k["vss_usd"] >= -1e-6
+    assert k["objective_usd"] == pytest.approx(k["expected_cost_usd"])  # lambda = 0 in the default case
+    assert set(k["run"]) == {"timings_s", "packages"}
+    assert "stochastic plan over 12 scenarios" in p.stdout
+    summary = (out / "summary.md").read_text()
+    for heading in ("## Headline", "## Decide now", "## Scenarios", "## Where the elements come from",
+                    "## Binding constraints"):
+        assert heading in summary, heading
+    scen = (out / "scenarios.csv").read_text().splitlines()
+    assert len(scen) == 13 and scen[0].startswith("scenario,probability,total_cost_usd")
+
+
+def test_first_stage_identical_across_scenarios_in_report(default_report):
+    import pandas as pd
+
+    r = pd.read_csv(default_report[0] / "reservations.csv")
+    per = r.pivot_table(index=["offer", "period"], columns="scenario", values="reserved_t")
+    assert (per.max(axis=1) - per.min(axis=1)).abs().max() < 1e-6
+
+
+def test_deterministic_run_writes_every_file(deterministic_report):
+    out, p = deterministic_report
+    for name in TABLES:
+        assert (out / f"{name}.csv").is_file(), name
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["mode"] == "deterministic"
     for key in ("cost_parts_usd", "streams", "supply_share_by_origin_group", "supply_share_by_country",
                 "recycled_share", "total_cost_usd_per_kg_magnet", "model_size", "input_hash"):
         assert key in k, key
-    assert set(k["run"]) == {"timings_s", "packages"}
-    assert "optimal" in p.stdout
-
-
-def test_cost_parts_sum_to_objective(default_report):
-    k = json.loads((default_report[0] / "kpis.json").read_text())
     assert sum(k["cost_parts_usd"].values()) == pytest.approx(k["objective_usd"], rel=1e-9)
+
+
+def test_scenario_and_expected_value_modes(tmp_path):
+    p = run_cli("inputs/base.yaml", "--scenario", "relaxation+no_outage", "--out", tmp_path / "pf")
+    assert p.returncode == 0, p.stderr
+    k = json.loads((tmp_path / "pf" / "kpis.json").read_text())
+    assert k["mode"] == "perfect_foresight" and k["scenario"] == "relaxation+no_outage"
+    p = run_cli("inputs/base.yaml", "--expected-value", "--out", tmp_path / "ev")
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "ev" / "kpis.json").read_text())["mode"] == "expected_value"
+    p = run_cli("inputs/base.yaml", "--scenario", "nope", "--out", tmp_path / "x")
+    assert p.returncode == 2 and "--scenario = 'nope'" in p.stderr and not (tmp_path / "x").exists()
 
 
 def test_manifest_names_inputs_and_versions(default_report):
@@ -61,6 +110,7 @@ def test_manifest_names_inputs_and_versions(default_report):
 
 
 def test_two_runs_identical_kpis_apart_from_timings(default_report, tmp_path):
+    """Determinism of the default (stochastic) run: every KPI and every CSV byte-identical."""
     out2 = tmp_path / "again"
     p = run_cli("inputs/base.yaml", "--out", out2)
     assert p.returncode == 0, p.stderr
@@ -68,7 +118,7 @@ def test_two_runs_identical_kpis_apart_from_timings(default_report, tmp_path):
     k2 = json.loads((out2 / "kpis.json").read_text())
     k1.pop("run"), k2.pop("run")
     assert k1 == k2
-    for name in TABLES:
+    for name in STOCHASTIC_TABLES:
         assert (default_report[0] / f"{name}.csv").read_bytes() == (out2 / f"{name}.csv").read_bytes(), name
 
 

@@ -1,7 +1,8 @@
 """Regression: the default case's objective, KPIs and aggregated plan against the committed baseline.
 
 Relative tolerance 1e-6 (absolute 1e-6 for values near zero). After an intended change, update with
-``python -m model.baseline inputs/base.yaml tests/baselines/base.json`` and explain the move in the commit.
+``python -m model.baseline inputs/base.yaml tests/baselines/base.json`` (and
+``... tests/baselines/base-deterministic.json deterministic``) and explain the move in the commit.
 """
 
 import json
@@ -19,7 +20,7 @@ BASELINES = sorted((ROOT / "tests" / "baselines").glob("*.json"))
 @pytest.mark.parametrize("path", BASELINES, ids=[p.stem for p in BASELINES])
 def test_baseline_unchanged(path):
     doc = json.loads(path.read_text())
-    run = run_case(ROOT / doc["input"])
+    run = run_case(ROOT / doc["input"], mode=doc.get("mode", "auto"))
     moved = compare(doc["values"], baseline_values(run), rtol=doc["rtol"])
     table = "\n".join(f"  {k}: expected {e}, got {a} (rel {r:.2e})" for k, e, a, r in moved)
     assert not moved, f"{len(moved)} values moved beyond rtol {doc['rtol']}:\n{table}"
