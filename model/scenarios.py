@@ -10,10 +10,12 @@ Generation (``scenario_cases``):
 - ``listed``: each listed scenario as given.
 - ``product``: every combination of one option per factor; probability = product of the options'.
   Effects use their ``start`` and ``periods`` (the sampling ranges are ignored).
-- ``sample``: ``count`` scenarios, each drawing one option per factor (by probability) and, for each
-  effect, a start month uniform in [start, start_latest] and a length uniform in [periods,
-  periods_max], from ``numpy.random.default_rng(seed)``; each has probability 1/count. Draws that
-  give the same combination are kept as separate scenarios (so the sample is an unbiased one).
+- ``sample``: ``count`` scenarios, each drawing one option per factor (by probability) and, for the
+  option's event, a start month uniform in [start, start_latest] and a length uniform in [periods,
+  periods_max], from ``numpy.random.default_rng(seed)``; each has probability 1/count. The
+  effects of one option are one event: they share the same relative position in their ranges
+  (identical ranges give identical windows). Draws that give the same combination are kept as
+  separate scenarios (so the sample is an unbiased one).
 
 The expected-value case (``mean_case``) averages every series over scenarios by probability; a
 prohibition is kept where the scenarios that impose it have probability of at least one half.
@@ -269,12 +271,14 @@ def scenario_cases(data: CaseData) -> list[CaseData]:
             p = np.array([o.probability for o in f.options], dtype=float)
             o = f.options[int(rng.choice(len(f.options), p=p / p.sum()))]
             combo.append(o)
+            # one event: the option's effects share one draw of where in their ranges they start and end
+            u_start, u_len = rng.random(), rng.random()
             for e in o.effects:
                 s0 = month_index(e.start)
                 s1 = month_index(e.start_latest) if e.start_latest else s0
-                start = month_label(int(rng.integers(s0, s1 + 1)))
+                start = month_label(s0 + int(u_start * (s1 - s0 + 1)))
                 n0, n1 = e.periods, (e.periods_max if e.periods_max is not None else e.periods)
-                periods = None if n0 is None else int(rng.integers(n0, n1 + 1))
+                periods = None if n0 is None else n0 + int(u_len * (n1 - n0 + 1))
                 effects.append((e, start, periods))
         name = f"s{i + 1:0{width}d}-" + "+".join(o.name for o in combo)
         out.append(apply_effects(data, effects, name, 1.0 / sc.count))
@@ -286,8 +290,8 @@ def mean_case(cases: list[CaseData]) -> CaseData:
     base = cases[0]
     probs = np.array([c.probability for c in cases])
 
-    def avg(attr: str) -> dict:
-        keys = getattr(base, attr).keys()
+    def avg(attr: str, keys=None) -> dict:
+        keys = getattr(base, attr).keys() if keys is None else keys
         return {k: list(np.tensordot(probs, np.array([getattr(c, attr)[k] for c in cases]), axes=1)) for k in keys}
 
     # prohibitions: per (origin groups, materials, end uses, window) signature, keep when p >= 1/2
@@ -308,8 +312,9 @@ def mean_case(cases: list[CaseData]) -> CaseData:
     root_rules = [r for r in base.case.licence_rules if r.id in base_ids]
     case = base.case.model_copy(update={"licence_rules": root_rules + kept})
     T = base.T
-    q = {k: v for k, v in avg("quota_factor").items() if k in base_ids} | {r.id: [1.0] * T for r in kept}
-    a = {k: v for k, v in avg("approval_frac").items() if k in base_ids} | {r.id: [1.0] * T for r in kept}
+    own = sorted(base_ids)  # the case's own rules; scenario-generated ones differ between scenarios
+    q = avg("quota_factor", own) | {r.id: [1.0] * T for r in kept}
+    a = avg("approval_frac", own) | {r.id: [1.0] * T for r in kept}
     return replace(
         base, case=case,
         availability_frac=freeze_series(avg("availability_frac")),
