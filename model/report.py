@@ -253,7 +253,6 @@ def stochastic_summary_markdown(run: Run) -> str:
     out.append("## Scenarios\n")
     sc = t["scenarios"].copy()
     shown = sc.sort_values("total_cost_usd", ascending=False)
-    cols = {"scenario": "scenario", "probability": "probability", "total_cost_usd": "cost (USD M)"}
     view = pd.DataFrame({"scenario": shown.scenario, "probability": shown.probability, "cost (USD M)": shown.total_cost_usd / 1e6})
     if "perfect_foresight_cost_usd" in shown:
         view["with perfect foresight (USD M)"] = shown.perfect_foresight_cost_usd / 1e6
@@ -261,7 +260,6 @@ def stochastic_summary_markdown(run: Run) -> str:
         view["with the mean-scenario plan (USD M)"] = shown.eev_cost_usd / 1e6
     for c in [c for c in shown.columns if c.startswith("shortage_t_")]:
         view[f"short {c[len('shortage_t_'):]} (t)"] = shown[c]
-    _ = cols
     n = len(view)
     if n > 25:
         out.append(f"The 25 costliest of {n} scenarios (all in `scenarios.csv`):\n")
@@ -275,6 +273,22 @@ def stochastic_summary_markdown(run: Run) -> str:
     out += _sourcing(k["expected_supply_share_by_origin_group"], k["expected_element_supply_t"], k["expected_recycled_share"], None,
                      "Expected share of element supply (purchased content plus recycled output) by origin group, over the horizon and scenarios:")
     out += _purchases(t, t["purchases"]["probability"], "Expected purchases over the horizon")
+
+    out.append("## Expected production\n")
+    prod = t["production"].assign(w=lambda d: d.made_t * d.probability).groupby(["stream", "recipe"], as_index=False).w.sum()
+    prod = prod[prod.w > 1e-6]
+    out.append(_md_table(prod.rename(columns={"w": "expected made (t)"})) + "\n")
+
+    out.append("## Stockpile across scenarios\n")
+    sbe = t["stock_by_element"]
+    rows = []
+    for e, g in sbe.groupby("element", sort=True):
+        end = g[g.period == P[-1]]
+        below = g.groupby("scenario").agg(p=("probability", "first"), short=("floor_shortfall_t", "max"))
+        rows.append((e, g.capacity_t.iloc[0], g.floor_t.iloc[0], float((end.stock_t * end.probability).sum()),
+                     float(g.stock_t.min()), float(below.p[below.short > 1e-6].sum()) * 100))
+    out.append(_md_table(pd.DataFrame(rows, columns=["element", "capacity (t)", "floor (t)", f"expected end of {P[-1]} (t)",
+                                                     "lowest in any scenario (t)", "P(below floor at some point) (%)"])) + "\n")
     out += _marginal(t["marginal_values_expected"], "expected_marginal_value_usd_per_t", "probability_binding",
                      "Expected marginal value: the probability-weighted USD saved per extra tonne of the limit, in periods where it binds in some scenario.")
     out.append("## Files\n")

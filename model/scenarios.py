@@ -61,7 +61,7 @@ def check_scenarios(case: CaseInput, file: str) -> list[InputIssue]:
             bad(f"{where} probability", round(total, 9), "probabilities summing to 1")
         for o in options:
             for i, e in enumerate(o.effects):
-                _check_effect(case, e, f"{where}[{o.name}].effects[{i}]", bad, sampling=sc.mode == "sample")
+                _check_effect(case, e, f"{where}[{o.name}].effects[{i}]", bad)
 
     if sc.mode == "listed":
         if not sc.listed:
@@ -90,7 +90,7 @@ def check_scenarios(case: CaseInput, file: str) -> list[InputIssue]:
     return out
 
 
-def _check_effect(case: CaseInput, e: Effect, where: str, bad, sampling: bool) -> None:
+def _check_effect(case: CaseInput, e: Effect, where: str, bad) -> None:
     s = e.select
     pools = {
         "offers": {o.id for o in case.offers},
@@ -121,7 +121,7 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad, sampling: bool) -
     for other in ("factor", "approval_frac", "end_uses"):
         if other != field and getattr(e, other) is not None:
             bad(f"{where}.{other}", getattr(e, other), f"no {other} for an effect of kind {e.kind}")
-    given = [k for k in Selection_keys() if getattr(s, k)]
+    given = [k for k in selection_keys() if getattr(s, k)]
     if not given:
         bad(f"{where}.select", "(empty)", f"at least one of {', '.join(allowed)}")
     for k in given:
@@ -148,11 +148,9 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad, sampling: bool) -
         bad(f"{where}.start_latest", e.start_latest, f"a month not before start {e.start}")
     if e.periods_max is not None and (e.periods is None or e.periods_max < e.periods):
         bad(f"{where}.periods_max", e.periods_max, "at least `periods` (which must be given)")
-    if not sampling and (e.start_latest is not None or e.periods_max is not None):
-        pass  # ranges are allowed and ignored outside sampling (documented)
 
 
-def Selection_keys() -> tuple[str, ...]:
+def selection_keys() -> tuple[str, ...]:
     return OFFER_KEYS + ("licence_rules", "streams", "recycling_routes")
 
 
