@@ -1,14 +1,20 @@
-"""Command line: ``python solve.py [INPUT.yaml] [--out DIR]``.
+"""Command line over :mod:`model.run`, :mod:`model.sweep` and :mod:`model.report`.
 
-A thin layer over :mod:`model.run` and :mod:`model.report`. Exit codes:
-0 optimal plan written; 2 bad input (one line per problem, nothing written);
-3 the solver did not prove an optimal plan (nothing written); 130 interrupted.
+    python solve.py [INPUT.yaml] [--out DIR] [...]          solve and write reports/<case>/
+    python solve.py sweep INPUT.yaml --set KEY=V1,V2,...    sweep one input scalar: reports/<case>-sweep/
+    python solve.py compare REPORT_A REPORT_B               KPI differences of two report directories
+    python solve.py check BASELINE.json [--rtol R] [--update]   regression check against a baseline
+
+Exit codes: 0 done (check: nothing moved); 1 check: values moved beyond tolerance; 2 bad input
+(one line per problem, nothing written); 3 the solver did not prove an optimal plan (nothing
+written); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 DEFAULT_INPUT = "inputs/base.yaml"
@@ -40,8 +46,182 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+class Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str, stream=sys.stderr):
+        self.label, self.stream = label, stream
+        self.on = stream.isatty()
+        self.t0 = time.perf_counter()
+
+    def __call__(self, done: int, total: int, value) -> None:
+        if not self.on:
+            return
+        width = 30
+        fill = int(width * done / max(total, 1))
+        el = time.perf_counter() - self.t0
+        eta = el / done * (total - done) if done else float("nan")
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
+                          f"value={value:g} {el:5.1f}s eta {eta:5.1f}s ")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _parse_set(spec: str) -> tuple[str, list[float]]:
+    if "=" not in spec:
+        raise ValueError(f"--set {spec!r}: expected KEY=V1,V2,...")
+    key, vals = spec.split("=", 1)
+    try:
+        values = [float(v) for v in vals.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--set {spec!r}: expected numbers after '=' separated by commas") from None
+    if not values:
+        raise ValueError(f"--set {spec!r}: expected at least one value")
+    return key.strip(), values
+
+
+def main_sweep(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="magnet-supply-risk sweep",
+                                description="Solve the plan for each value of one input scalar (dotted path).")
+    p.add_argument("input", help="case YAML")
+    p.add_argument("--set", required=True, metavar="KEY=V1,V2,...",
+                   help="e.g. diversification_limits[crma_max_share_cn].max_share_frac=1.0,0.8,0.6,0.4")
+    p.add_argument("--out", default=None, help="report directory (default reports/<case>-sweep/)")
+    p.add_argument("--share-of", default="CN", help="country whose share of supply the frontier reports (default CN)")
+    p.add_argument("--time-limit", type=float, default=None)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args(argv)
+    from model.errors import InputError, SolveError
+    from model.report import write_sweep_report
+    from model.solver import SolverOptions
+    from model.sweep import run_sweep
+
+    try:
+        key, values = _parse_set(args.set)
+    except ValueError as e:
+        print(f"input error: {e}", file=sys.stderr)
+        return 2
+    try:
+        sw = run_sweep(args.input, key, values, SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
+                       share_of=args.share_of, progress=Progress("sweep"))
+    except InputError as e:
+        for issue in e.issues:
+            print(f"input error: {issue.line()}", file=sys.stderr)
+        return 2
+    except SolveError as e:
+        print(f"solve failed: {e}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted: no report written", file=sys.stderr)
+        return 130
+    out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
+    write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
+    f = sw.frontier
+    for v, c, prem in zip(f.value, f.expected_cost_usd, f.diversification_premium_usd_per_year):
+        print(f"  {key} = {v:g}: expected cost {c / 1e6:,.2f} USD M, diversification premium {prem / 1e6:,.3f} USD M/yr")
+    print(f"report: {out}/summary.md")
+    print(f"sweep of {len(values)} values by the {sw.path} path in {sw.sweep_s:.1f} s; {len(values)} cold solves "
+          f"would take about {sw.cold_solve_s * len(values):.1f} s: {sw.speedup:.1f}x faster")
+    return 0
+
+
+HEADLINE_KPIS = ("objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_stage_cost_usd", "evpi_usd", "vss_usd",
+                 "penalties_usd", "supply_cost_usd_per_kg_magnet", "magnets_delivered_t")
+
+
+def main_compare(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="magnet-supply-risk compare", description="KPI differences between two runs.")
+    p.add_argument("a", help="report directory A (holds kpis.json)")
+    p.add_argument("b", help="report directory B")
+    p.add_argument("--out", default=None, help="where to write the table (default reports/compare-<A>-vs-<B>/)")
+    args = p.parse_args(argv)
+    import json
+
+    from model.report import kpi_differences, write_compare_report
+
+    docs = []
+    for d in (args.a, args.b):
+        f = Path(d) / "kpis.json"
+        if not f.is_file():
+            print(f"input error: {f}: (file) = {str(f)!r}: expected a report directory holding kpis.json", file=sys.stderr)
+            return 2
+        docs.append(json.loads(f.read_text()))
+    df = kpi_differences(*docs)
+    a, b = Path(args.a), Path(args.b)
+    out = Path(args.out) if args.out else Path("reports") / f"compare-{a.name}-vs-{b.name}"
+    write_compare_report(df, a, b, out)
+    moved = df[df.b_minus_a.fillna(1).abs() > 1e-9].copy()
+    print(f"{len(moved)} of {len(df)} KPIs differ between {a} and {b}.")
+
+    def show(rows) -> None:
+        for r in rows.itertuples(index=False):
+            rel = "" if r.relative_change != r.relative_change else f" ({100 * r.relative_change:+.2f} %)"
+            shown = ["(absent)" if x is None or x != x else f"{x:,.6g}" for x in (r.a, r.b)]
+            print(f"  {r.kpi}: {shown[0]} -> {shown[1]}{rel}")
+
+    head = df[df.kpi.isin(HEADLINE_KPIS) | df.kpi.str.endswith("fill_rate")]
+    print("headline:")
+    show(head)
+    moved["order"] = moved.relative_change.abs().fillna(float("inf"))
+    print("largest relative changes:")
+    show(moved[~moved.kpi.isin(head.kpi)].sort_values("order", ascending=False).head(25))
+    print(f"table: {out}/kpi_differences.csv")
+    return 0
+
+
+def main_check(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="magnet-supply-risk check",
+                                description="Solve a baseline's input and compare objective, KPIs and plan totals.")
+    p.add_argument("baseline", help="baseline JSON (e.g. tests/baselines/base.json)")
+    p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default: the baseline's, 1e-6)")
+    p.add_argument("--update", action="store_true", help="rewrite the baseline with the current values")
+    args = p.parse_args(argv)
+    import json
+
+    from model.baseline import baseline_values, compare, write_baseline
+    from model.errors import InputError, SolveError
+    from model.run import run_case
+
+    bpath = Path(args.baseline)
+    try:
+        doc = json.loads(bpath.read_text())
+        inp, mode = doc["input"], doc.get("mode", "auto")
+    except (OSError, ValueError, KeyError) as e:
+        print(f"input error: {bpath}: (file) = {type(e).__name__}: expected a baseline JSON with input and values", file=sys.stderr)
+        return 2
+    try:
+        run = run_case(inp, mode=mode)
+    except InputError as e:
+        for issue in e.issues:
+            print(f"input error: {issue.line()}", file=sys.stderr)
+        return 2
+    except SolveError as e:
+        print(f"solve failed: {e}", file=sys.stderr)
+        return 3
+    if args.update:
+        write_baseline(run, inp, bpath, mode)
+        print(f"updated {bpath}: objective {run.solution.kpis['objective_usd']:,.2f} USD")
+        return 0
+    rtol = args.rtol if args.rtol is not None else doc.get("rtol", 1e-6)
+    moved = compare(doc["values"], baseline_values(run), rtol=rtol)
+    if not moved:
+        print(f"check {bpath}: {len(doc['values'])} values within rtol {rtol:g}")
+        return 0
+    print(f"check {bpath}: {len(moved)} of {len(doc['values'])} values moved beyond rtol {rtol:g}")
+    print(f"  {'value':60s} {'baseline':>18s} {'now':>18s} {'rel change':>11s}")
+    for k, e, a, r in moved:
+        print(f"  {k:60s} {str(e):>18s} {str(a):>18s} {r:11.2e}")
+    return 1
+
+
+SUBCOMMANDS = {"sweep": main_sweep, "compare": main_compare, "check": main_check}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]](argv[1:])
     args = parse_args(argv)
     from model.errors import InputError, SolveError
     from model.report import write_report

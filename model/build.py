@@ -34,10 +34,27 @@ class BuiltModel:
         return self.registry.first_stage_vars
 
 
-def build_scenario_model(data: CaseData, sets: ModelSets | None = None, name: str = "magnet_supply_risk") -> BuiltModel:
+def input_scalar(data: CaseData, key: str) -> float:
+    """The value of the input scalar at a dotted path, e.g. ``risk.risk_weight_lambda``."""
+    from .io import get_dotted
+
+    v = get_dotted(data.case.model_dump(), key)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise ValueError(f"{key} is not a number in this case (got {v!r})")
+    return float(v)
+
+
+def build_scenario_model(data: CaseData, sets: ModelSets | None = None, name: str = "magnet_supply_risk",
+                         tunable: frozenset[str] = frozenset()) -> BuiltModel:
+    """Build one scenario. ``tunable``: dotted input keys to hold in mutable Params (for warm sweeps)."""
     sets = sets if sets is not None else build_sets(data)
     m = pyo.ConcreteModel(name)
     reg = Registry()
+    model_keys = sorted(k for k in tunable if not k.startswith("risk."))
+    if model_keys:
+        m.TUNABLE = pyo.Set(initialize=model_keys, ordered=True)
+        m.Tunable = pyo.Param(m.TUNABLE, mutable=True, initialize={k: input_scalar(data, k) for k in model_keys})
+        reg.tunables.update({k: m.Tunable[k] for k in model_keys})
     for module in MODULES:
         module.add_components(m, data, sets, reg)
     balance.add_components(m, data, sets, reg)

@@ -15,6 +15,7 @@ availability_frac[x]       share of offer or route x's nominal capacity availabl
                            capacity, purchases by reservation x availability
 quota_factor[r]            multiplier on licence rule r's quota, per period (scenario events; default 1)
 approval_frac[r]           case-by-case approval share of rule r, per period (default the rule's approval_frac)
+from_csv                   ``kind:id`` of every series taken from a CSV column (e.g. ``capacity:plant``)
 scenario                   name of the scenario this data represents (``base`` for the case as read)
 probability                its probability
 input_files                (path, sha256) of every file read
@@ -43,6 +44,7 @@ class CaseData:
     availability_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     quota_factor: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     approval_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    from_csv: frozenset = frozenset()
     scenario: str = "base"
     probability: float = 1.0
     input_files: tuple[tuple[str, str], ...] = field(default_factory=tuple)

@@ -41,18 +41,23 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
         "e": rc.e, "g": rc.g, "country": rc.country, "year": rc.t.map(year_of),
         "coef": rc.coef, "var": "recycle", "k1": rc.route, "k2": rc.src, "k3": rc.t,
     })
-    rows: dict = defaultdict(list)  # (d, y) -> [(coef, var, key)]
+    selected: dict = defaultdict(list)  # (d, y) -> [(coef, var, key)] of the capped origin
+    every: dict = defaultdict(list)  # (d, y) -> [(coef, var, key)] of the whole basis
     for d in limits:
         basis = pd.concat([purchases, recycled]) if d.basis == "supply" else purchases
         if d.element is not None:
             basis = basis[basis.e == d.element]
         col = "g" if d.group_by == "origin_group" else "country"
-        sel = (basis[col] == d.value).astype(float)
-        coef = basis.coef * (sel - d.max_share_frac)
-        for y, c, v, k1, k2, k3 in zip(basis.year, coef, basis["var"], basis.k1, basis.k2, basis.k3):
+        sel = (basis[col] == d.value).to_numpy()
+        for y, c, v, k1, k2, k3, s in zip(basis.year, basis.coef, basis["var"], basis.k1, basis.k2, basis.k3, sel):
             key = (k1, int(k2)) if v == "purchase" else (k1, k2, int(k3))
-            rows[d.id, int(y)].append((float(c), v, key))
+            every[d.id, int(y)].append((float(c), v, key))
+            if s:
+                selected[d.id, int(y)].append((float(c), v, key))
+    share = {d.id: reg.scalar(f"diversification_limits[{d.id}].max_share_frac", d.max_share_frac) for d in limits}
     var = {"purchase": m.Purchase_t, "recycle": m.RecycleFeed_t}
     m.DiversificationCap = pyo.Constraint(
-        list(rows), rule=lambda m, d, y: sum(c * var[v][k] for c, v, k in rows[d, y]) <= 0
+        list(every),
+        rule=lambda m, d, y: sum(c * var[v][k] for c, v, k in selected[d, y])
+        - share[d] * sum(c * var[v][k] for c, v, k in every[d, y]) <= 0,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -163,16 +164,19 @@ def _read_series_csv(path: Path, shown: str, periods: tuple[str, ...], allowed: 
     return {c: [v[i] for i in order] for c, v in out.items()}
 
 
-def read_case(path: str | Path) -> CaseData:
+def read_case(path: str | Path, overrides: dict[str, object] | None = None) -> CaseData:
     """Read and validate a case file and its CSVs into frozen ``CaseData``.
 
-    Raises ``InputError`` listing every problem found.
+    ``overrides`` maps dotted paths (see :func:`set_dotted`) to values applied to the YAML before
+    validation, so an override is checked like any input. Raises ``InputError`` listing every problem.
     """
     path = Path(path)
     shown = str(path)
     raw = load_yaml(path, shown)
     parents: list[Path] = []
     raw = _resolve_extends(raw, path, parents)
+    for key, value in (overrides or {}).items():
+        raw = set_dotted(raw, key, value, shown)
     data = case_from_mapping(raw, path)
     if parents:
         extra = tuple((str(p.relative_to(path.parent)) if p.is_relative_to(path.parent) else str(p),
@@ -181,6 +185,78 @@ def read_case(path: str | Path) -> CaseData:
 
         data = replace(data, input_files=data.input_files + extra)
     return data
+
+
+_SEG = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]+)\])?$")
+
+
+def parse_dotted(key: str) -> list[tuple[str, str | None]]:
+    """``'licence_rules[cn_dy].quota_t_per_period'`` -> [('licence_rules', 'cn_dy'), ('quota_t_per_period', None)]."""
+    parts = []
+    for seg in key.split("."):
+        m = _SEG.match(seg)
+        if not m:
+            raise ValueError(seg)
+        parts.append((m.group(1), m.group(2)))
+    return parts
+
+
+def _find(items: list, ident: str):
+    for i, it in enumerate(items):
+        if isinstance(it, dict) and (it.get("id") == ident or it.get("element") == ident or it.get("name") == ident):
+            return i
+    return None
+
+
+def get_dotted(raw: object, key: str, shown: str = "--set"):
+    node = raw
+    for name, ident in parse_dotted(key):
+        if not isinstance(node, dict) or name not in node:
+            raise InputError([InputIssue(shown, key, name, "a field of the case (dotted path, e.g. risk.risk_weight_lambda)")])
+        node = node[name]
+        if ident is not None:
+            i = _find(node, ident) if isinstance(node, list) else None
+            if i is None:
+                raise InputError([InputIssue(shown, key, ident, f"the id of an entry of {name}")])
+            node = node[i]
+    return node
+
+
+def set_dotted(raw: object, key: str, value: object, shown: str = "--set") -> dict:
+    """A copy of the mapping with the scalar at ``key`` replaced, e.g.
+    ``diversification_limits[crma_max_share_cn].max_share_frac``, ``risk.risk_weight_lambda``,
+    ``stockpile[Dy].capacity_t`` (list entries are addressed by their id, element or name)."""
+    import copy
+
+    try:
+        path = parse_dotted(key)
+    except ValueError as e:
+        raise InputError([InputIssue(shown, key, str(e), "a dotted path like licence_rules[ID].quota_t_per_period")]) from None
+    out = copy.deepcopy(raw)
+    node = out
+    for k, (name, ident) in enumerate(path):
+        last = k == len(path) - 1
+        if not isinstance(node, dict):
+            raise InputError([InputIssue(shown, key, name, "a field of the case")])
+        if last and ident is None:
+            if isinstance(node.get(name), (dict, list)):
+                raise InputError([InputIssue(shown, key, name, "a scalar field (not a map or list)")])
+            node[name] = value
+            return out
+        if name not in node:
+            if last:
+                node[name] = value
+                return out
+            node[name] = {}
+        node = node[name]
+        if ident is not None:
+            i = _find(node, ident) if isinstance(node, list) else None
+            if i is None:
+                raise InputError([InputIssue(shown, key, ident, f"the id of an entry of {name}")])
+            if last:
+                raise InputError([InputIssue(shown, key, ident, "a scalar field after the entry, e.g. [ID].field")])
+            node = node[i]
+    return out
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -255,9 +331,11 @@ def case_from_mapping(raw: object, path: Path) -> CaseData:
             files.append((rel, hashlib.sha256(p.read_bytes()).hexdigest()))
 
     T = len(periods)
+    from_csv: set[str] = set()
 
     def resolve(kind: str, ident: str, scalar: float | None, field: str, where: str) -> list[float]:
         if ident in series[kind]:
+            from_csv.add(f"{kind}:{ident}")
             return series[kind][ident]
         if scalar is None:
             issues.append(InputIssue(shown, f"{where}.{field}", "(blank)", f"a number, or a `{ident}` column in the {kind} CSV (timeseries.{kind})"))
@@ -282,5 +360,6 @@ def case_from_mapping(raw: object, path: Path) -> CaseData:
         availability_frac=freeze_series({k: [1.0] * T for k in cap if k != "plant"}),
         quota_factor=freeze_series({r.id: [1.0] * T for r in case.licence_rules}),
         approval_frac=freeze_series({r.id: [r.approval_frac] * T for r in case.licence_rules}),
+        from_csv=frozenset(from_csv),
         input_files=tuple(files),
     )

@@ -33,8 +33,12 @@ from .sets import ModelSets
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
+    rules = {r.id: r for r in data.case.licence_rules}
+    quota = {r: reg.scalar(f"licence_rules[{r}].quota_t_per_period", rules[r].quota_t_per_period)
+             for r in {k[0] for k in sets.QUOTA}}
     m.QUOTA = pyo.Set(dimen=2, initialize=list(sets.QUOTA), ordered=True)
     m.LicenceQuota = pyo.Constraint(
         m.QUOTA,
-        rule=lambda m, r, t: sum(m.Purchase_t[o, t] for o in sets.QUOTA[r, t]) <= sets.quota_t[r, t],
+        rule=lambda m, r, t: sum(m.Purchase_t[o, t] for o in sets.QUOTA[r, t])
+        <= quota[r] * (data.approval_frac[r][t - 1] * data.quota_factor[r][t - 1]),
     )

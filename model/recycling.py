@@ -56,11 +56,17 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
             swarf_by_rt[src, t].append(k)
         else:
             scrap_by_mt[src, t].append(k)
+    # a route's scalar capacity may be tuned by a sweep (not when it comes from the capacity CSV)
+    scalar_cap = {
+        k: reg.scalar(f"recycling_routes[{k}].capacity_t_feed_per_period", routes[k].capacity_t_feed_per_period)
+        for k in routes if f"capacity:{k}" not in data.from_csv
+    }
+    cap_kt = {(k, t): scalar_cap.get(k, cap[k][t - 1]) for (k, t) in by_route_t}
     m.RecyclingCapacity = pyo.Constraint(
         list(by_route_t),
         rule=lambda m, k, t: sum(m.RecycleFeed_t[k, src, t] for src in by_route_t[k, t])
         <= data.availability_frac[k][t - 1]
-        * (cap[k][t - 1] + sum(m.CapacityExpansion_t_per_period[x] for x in sets.exp_avail[k, t])),
+        * (cap_kt[k, t] + sum(m.CapacityExpansion_t_per_period[x] for x in sets.exp_avail[k, t])),
     )
 
     rec = sets.RECOVERY

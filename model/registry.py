@@ -13,6 +13,9 @@ MAGNET   key (m, g, t)  t of finished magnet m, origin g: inflows >= outflows (s
 SCRAP    key (m, t)     t of scrap material m:            inflows >= outflows (surplus is discarded)
 SWARF    key (r, t)     t of swarf from recipe r:         inflows >= outflows (the rest is sold)
 
+Tunables: a sweep asks the builder to make a few input scalars mutable Params (only those: a
+mutable Param costs hand-off time); modules read such scalars through ``reg.scalar(key, value)``.
+
 Costs are scalar Pyomo expressions in USD thousands (kUSD); with masses in t
 and prices in USD/kg, ``price_usd_per_kg * t`` is kUSD exactly.
 """
@@ -62,6 +65,7 @@ class Registry:
     costs: list[CostTerm] = field(default_factory=list)
     balance_terms: list[BalanceTerm] = field(default_factory=list)
     first_stage_vars: list = field(default_factory=list)  # VarData, in a stable order
+    tunables: dict = field(default_factory=dict)  # dotted input key -> mutable ParamData (sweeps only)
     _closed: bool = False
     _names: set = field(default_factory=set)
 
@@ -88,6 +92,10 @@ class Registry:
         if self._closed:
             raise RegistryClosedError("registry is closed; cannot add first-stage variables")
         self.first_stage_vars.extend(vardatas)
+
+    def scalar(self, key: str, value: float):
+        """The input scalar at dotted ``key``: its mutable Param when a sweep tunes it, else ``value``."""
+        return self.tunables.get(key, value)
 
     def close(self) -> None:
         self._closed = True

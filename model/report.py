@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .results import clean
 from .run import Run
 
 PACKAGES = ("magnet-supply-risk", "pyomo", "highspy", "pandas", "pydantic", "numpy", "scipy", "pyyaml")
@@ -312,10 +313,8 @@ def manifest(run: Run, argv: list[str]) -> dict:
 
 def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None) -> Path:
     """Write every report file for ``run`` into ``out_dir`` atomically; returns the directory."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         for name, df in run.solution.tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         kpis = dict(run.solution.kpis)
@@ -323,6 +322,17 @@ def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None) -
         (tmp / "kpis.json").write_text(json.dumps(kpis, indent=2, sort_keys=False) + "\n")
         (tmp / "summary.md").write_text(summary_markdown(run))
         (tmp / "manifest.json").write_text(json.dumps(manifest(run, argv or sys.argv), indent=2) + "\n")
+
+    return _atomic_dir(Path(out_dir), write)
+
+
+def _atomic_dir(out_dir: Path, write) -> Path:
+    """Run ``write(tmp_dir)`` and rename the result into ``out_dir``; nothing half-written on failure."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        write(tmp)
         old = None
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
@@ -334,3 +344,99 @@ def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None) -
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _sweep_plots(sw, tmp: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    f = sw.frontier
+    files = []
+    share_col = f"share_{sw.share_of}_frac"
+    for name, x, xlabel in [
+        ("cost_vs_cvar_shortage.png", f.cvar_shortage_t, "CVaR of total shortage (t of magnet)"),
+        ("cost_vs_share.png", 100 * f[share_col], f"expected share of element supply from {sw.share_of} (%)"),
+    ]:
+        fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+        ax.plot(x, f.expected_cost_usd / 1e6, marker="o")
+        for xi, yi, v in zip(x, f.expected_cost_usd / 1e6, f.value):
+            ax.annotate(f"{v:g}", (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("expected total cost (USD M)")
+        ax.set_title(f"{sw.case}: sweep of {sw.key}")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(tmp / name)
+        plt.close(fig)
+        files.append(name)
+    return files
+
+
+def sweep_markdown(sw, plots: list[str]) -> str:
+    f = sw.frontier
+    share_col = f"share_{sw.share_of}_frac"
+    view = pd.DataFrame({
+        "value": f.value,
+        "expected cost (USD M)": f.expected_cost_usd / 1e6,
+        "CVaR cost (USD M)": f.cvar_cost_usd / 1e6,
+        "expected shortage (t)": f.expected_shortage_t,
+        "CVaR shortage (t)": f.cvar_shortage_t,
+        f"{sw.share_of} share (%)": 100 * f[share_col],
+        "premium (USD M)": f.diversification_premium_usd / 1e6,
+        "premium (USD M/yr)": f.diversification_premium_usd_per_year / 1e6,
+        "premium (USD/kg magnet)": f.diversification_premium_usd_per_kg_magnet,
+    })
+    out = [f"# Sweep: {sw.case}, {sw.key}\n",
+           f"Each row is the optimal plan (stochastic over the case's scenarios) with `{sw.key}` set to the value. "
+           f"The **diversification premium** is the expected cost above the unconstrained plan (every diversification "
+           f"limit removed: {_usd_m(sw.reference_expected_cost_usd)} USD M), over the {sw.horizon_years:g}-year horizon, "
+           f"per year, and per kg of magnet delivered.\n",
+           _md_table(view, ",.3f") + "\n"]
+    out += [f"![{p}]({p})\n" for p in plots]
+    out.append(f"Solved {len(sw.values)} points by the {sw.path} path in {sw.sweep_s:.1f} s; one cold solve takes "
+               f"{sw.cold_solve_s:.1f} s, so {len(sw.values)} cold solves would take about "
+               f"{sw.cold_solve_s * len(sw.values):.1f} s ({sw.speedup:.1f}x).\n")
+    return "\n".join(out)
+
+
+def write_sweep_report(sw, out_dir: str | Path, argv: list[str]) -> Path:
+    def write(tmp: Path) -> None:
+        sw.frontier.pipe(clean).to_csv(tmp / "frontier.csv", index=False, lineterminator="\n")
+        plots = _sweep_plots(sw, tmp)
+        (tmp / "summary.md").write_text(sweep_markdown(sw, plots))
+        (tmp / "manifest.json").write_text(json.dumps({
+            "command_line": argv, "case": sw.case, "key": sw.key, "values": list(sw.values), "path": sw.path,
+            "sweep_s": round(sw.sweep_s, 3), "cold_solve_s": round(sw.cold_solve_s, 3), "speedup": round(sw.speedup, 3),
+            "packages": package_versions(), "platform": platform.platform(),
+        }, indent=2) + "\n")
+
+    return _atomic_dir(Path(out_dir), write)
+
+
+def kpi_differences(a: dict, b: dict) -> pd.DataFrame:
+    """Every numeric KPI of two runs side by side (timings excluded), with absolute and relative change."""
+    from .baseline import _flatten
+
+    fa, fb = {}, {}
+    _flatten("", {k: v for k, v in a.items() if k != "run"}, fa)
+    _flatten("", {k: v for k, v in b.items() if k != "run"}, fb)
+    rows = []
+    for key in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(key), fb.get(key)
+        diff = None if va is None or vb is None else vb - va
+        rel = None if diff is None or va == 0 else diff / abs(va)
+        rows.append((key, va, vb, diff, rel))
+    return pd.DataFrame(rows, columns=["kpi", "a", "b", "b_minus_a", "relative_change"])
+
+
+def write_compare_report(df: pd.DataFrame, a: Path, b: Path, out_dir: str | Path) -> Path:
+    def write(tmp: Path) -> None:
+        df.to_csv(tmp / "kpi_differences.csv", index=False, lineterminator="\n")
+        moved = df[(df.b_minus_a.fillna(1).abs() > 1e-9)]
+        (tmp / "summary.md").write_text(
+            f"# KPI differences: {a} vs {b}\n\n{len(moved)} of {len(df)} KPIs differ.\n\n"
+            + _md_table(moved.fillna("missing"), ",.4g") + "\n")
+
+    return _atomic_dir(Path(out_dir), write)

@@ -13,7 +13,6 @@ ELEM_ARRIVAL        rows (e, g, a, o, t, content_frac): element e of origin g ar
 SCRAP_ARRIVAL       rows (material, a, o, t): scrap arriving in a from order (o, t)
 MAGNET_ARRIVAL      rows (m, g, a, o, t): finished magnet material m of origin g arriving in a
 QUOTA               (rule, t) -> list of offers whose orders in t count against the rule's quota
-quota_t             (rule, t) -> quota x approval share x scenario quota factor, t of material per period
 STOCK_EG            (e, g): element e of origin g can be held (some offer, initial stock or recycling supplies it)
 USE                 (s, e, g, t): stream s may use element e of origin g in t (licence admits its end use)
 MAKE                (s, r, t): stream s made by recipe r in period t
@@ -51,7 +50,6 @@ class ModelSets:
     SCRAP_ARRIVAL: pd.DataFrame
     MAGNET_ARRIVAL: pd.DataFrame
     QUOTA: dict
-    quota_t: dict
     rule_in_force: dict
     STOCK_EG: tuple[tuple[str, str], ...]
     USE: tuple[tuple[str, str, str, int], ...]
@@ -139,10 +137,6 @@ def build_sets(data: CaseData) -> ModelSets:
         QUOTA[(rule, t)].append(o)
     # a rule in force with no orderable offer still gets a (vacuous) key only if it has members
     QUOTA = {k: tuple(sorted(v)) for k, v in sorted(QUOTA.items())}
-    quota_t = {
-        (r, t): rules[r].quota_t_per_period * data.approval_frac[r][t - 1] * data.quota_factor[r][t - 1]
-        for (r, t) in QUOTA
-    }
     rule_in_force = {(r, int(t)): True for r, t in zip(in_force.rule, in_force.t)}
 
     # --- prohibited (g, material, end_use, t)
@@ -257,7 +251,7 @@ def build_sets(data: CaseData) -> ModelSets:
 
     return ModelSets(
         T=T, periods=periods, PURCHASE=PURCHASE, arrival_period=arrival_period, RESERVE=RESERVE,
-        ELEM_ARRIVAL=ea, SCRAP_ARRIVAL=sa, MAGNET_ARRIVAL=ma, QUOTA=QUOTA, quota_t=quota_t,
+        ELEM_ARRIVAL=ea, SCRAP_ARRIVAL=sa, MAGNET_ARRIVAL=ma, QUOTA=QUOTA,
         rule_in_force=rule_in_force, STOCK_EG=STOCK_EG, USE=USE, MAKE=MAKE, MAGNET_USE=MAGNET_USE,
         RECYCLE_X=RECYCLE_X, RECOVERY=RECOVERY, exp_avail=exp_avail, recipe_need=recipe_need, recipe_grade=recipe_grade,
         YEARS=YEARS, floor_t=floor_t, terminal_t=terminal_t, terminal_penalty_usd_per_kg=term_pen,

@@ -213,43 +213,72 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) 
     )
 
 
-def _solve_persistent(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
-    from pyomo.contrib.solver.common.results import TerminationCondition
-    from pyomo.contrib.solver.solvers.highs import Highs
+class PersistentHighs:
+    """A HiGHS instance kept across solves of one model (``pyomo.contrib.solver``), for sweeps.
 
-    opt = Highs()
-    t0 = time.perf_counter()
-    hopts = {k: v for k, v in options.highs_options().items() if k != "output_flag"}
-    res = opt.solve(m, solver_options=hopts, load_solutions=False, raise_exception_on_nonoptimal_result=False)
-    t2 = time.perf_counter()
-    if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-        name = {
-            TerminationCondition.provenInfeasible: "Infeasible",
-            TerminationCondition.unbounded: "Unbounded",
-            TerminationCondition.infeasibleOrUnbounded: "Primal infeasible or unbounded",
-            TerminationCondition.maxTimeLimit: "Time limit reached",
-            TerminationCondition.iterationLimit: "Iteration limit reached",
-        }.get(res.termination_condition, str(res.termination_condition))
-        raise _fail(name)
-    res.solution_loader.load_vars()
-    duals = _ensure_dual_suffix(m)
-    for con, d in res.solution_loader.get_duals().items():
-        duals[con] = float(d)
-    t3 = time.perf_counter()
-    obj = next(m.component_data_objects(pyo.Objective, active=True))
-    solve_s = float(res.timing_info.highs_time or 0.0)
-    n_vars = sum(1 for _ in m.component_data_objects(pyo.Var, active=True) if not _.fixed)
-    n_cons = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
-    return SolveResult(
-        termination="optimal",
-        objective_kusd=float(pyo.value(obj)),
-        handoff_s=max(t2 - t0 - solve_s, 0.0),
-        solve_s=solve_s,
-        load_s=t3 - t2,
-        n_columns=n_vars,
-        n_rows=n_cons,
-        n_nonzeros=-1,
-        solver="highs",
-        solver_version=_highs_version(),
-        options=hopts | {"path": options.path},
-    )
+    After the first solve only parameter changes are looked for (``auto_updates`` limited to
+    ``update_parameters``), so a re-solve after changing a mutable Param costs little more than
+    HiGHS's warm-started dual simplex.
+    """
+
+    def __init__(self, options: SolverOptions = SolverOptions()):
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        self.options = options
+        self.opt = Highs()
+        self.hopts = {k: v for k, v in options.highs_options().items() if k != "output_flag"}
+        self.solves = 0
+
+    def _only_parameters(self) -> None:
+        au = self.opt.config.auto_updates
+        for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                  "update_vars", "update_named_expressions", "update_objective"):
+            setattr(au, k, False)
+        au.update_parameters = True
+
+    def solve(self, m: pyo.ConcreteModel) -> SolveResult:
+        from pyomo.contrib.solver.common.results import TerminationCondition
+
+        if self.solves == 1:
+            self._only_parameters()
+        t0 = time.perf_counter()
+        res = self.opt.solve(m, solver_options=self.hopts, load_solutions=False,
+                             raise_exception_on_nonoptimal_result=False)
+        t2 = time.perf_counter()
+        self.solves += 1
+        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            name = {
+                TerminationCondition.provenInfeasible: "Infeasible",
+                TerminationCondition.unbounded: "Unbounded",
+                TerminationCondition.infeasibleOrUnbounded: "Primal infeasible or unbounded",
+                TerminationCondition.maxTimeLimit: "Time limit reached",
+                TerminationCondition.iterationLimit: "Iteration limit reached",
+            }.get(res.termination_condition, str(res.termination_condition))
+            raise _fail(name)
+        res.solution_loader.load_vars()
+        duals = _ensure_dual_suffix(m)
+        for con, d in res.solution_loader.get_duals().items():
+            duals[con] = float(d)
+        t3 = time.perf_counter()
+        obj = next(m.component_data_objects(pyo.Objective, active=True))
+        solve_s = float(res.timing_info.highs_time or 0.0)
+        n_vars = sum(1 for v in m.component_data_objects(pyo.Var, active=True) if not v.fixed)
+        n_cons = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+        return SolveResult(
+            termination="optimal",
+            objective_kusd=float(pyo.value(obj)),
+            handoff_s=max(t2 - t0 - solve_s, 0.0),
+            solve_s=solve_s,
+            load_s=t3 - t2,
+            n_columns=n_vars,
+            n_rows=n_cons,
+            n_nonzeros=-1,
+            solver="highs",
+            solver_version=_highs_version(),
+            options=self.hopts | {"path": "persistent"},
+        )
+
+
+def _solve_persistent(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
+    return PersistentHighs(options).solve(m)

@@ -17,6 +17,7 @@ Glossary
 NonAnticipativity[k, i]   x^k_i == x^0_i for every first-stage variable i of scenario k >= 1 (mode ``rows``)
 ScenarioTotal_kusd[k]     F_k + C_k, kUSD
 ExpectedCost_kusd         sum_k p_k ScenarioTotal_kusd[k]
+RiskWeight                lambda as a mutable Param                               (only when a sweep tunes it)
 VaR_kusd                  eta, the value-at-risk level (free)                      (only when lambda > 0)
 TailExcess_kusd[k]        z_k >= ScenarioTotal_kusd[k] - VaR_kusd, z_k >= 0           (only when lambda > 0)
 CVaR_kusd                 eta + 1/(1 - alpha) sum_k p_k z_k                         (only when lambda > 0)
@@ -84,12 +85,15 @@ def _check_aligned(builts: list[BuiltModel]) -> None:
             raise ValueError(f"scenario {b.data.scenario!r} has different first-stage variables from {builts[0].data.scenario!r}")
 
 
-def build_extensive_form(cases: list[CaseData], nonant: str = NONANT_DEFAULT) -> ExtensiveForm:
+def build_extensive_form(cases: list[CaseData], nonant: str = NONANT_DEFAULT,
+                         tunable: frozenset[str] = frozenset()) -> ExtensiveForm:
+    """The EF over ``cases``. ``tunable``: dotted input keys held in mutable Params for a warm sweep
+    (``risk.risk_weight_lambda`` is the EF's own; the rest are passed to every scenario's builder)."""
     risk = cases[0].case.risk
     ef = pyo.ConcreteModel("extensive_form")
     builts = []
     for i, d in enumerate(cases):
-        b = build_scenario_model(d, name=d.scenario)
+        b = build_scenario_model(d, name=d.scenario, tunable=tunable)
         b.model.TotalCost.deactivate()
         ef.add_component(f"scenario_{i}", b.model)
         builts.append(b)
@@ -110,7 +114,11 @@ def build_extensive_form(cases: list[CaseData], nonant: str = NONANT_DEFAULT) ->
     )
     ef.ExpectedCost_kusd = pyo.Expression(expr=sum(prob[k] * ef.ScenarioTotal_kusd[k] for k in K))
     lam, alpha = risk.risk_weight_lambda, risk.cvar_alpha
-    if lam > 0:
+    tune_lambda = "risk.risk_weight_lambda" in tunable
+    if tune_lambda:
+        ef.RiskWeight = pyo.Param(mutable=True, initialize=lam)
+        lam = ef.RiskWeight
+    if tune_lambda or risk.risk_weight_lambda > 0:
         ef.VaR_kusd = pyo.Var(domain=pyo.Reals)
         ef.TailExcess_kusd = pyo.Var(K, domain=pyo.NonNegativeReals)
         ef.CVaRTail = pyo.Constraint(K, rule=lambda ef, k: ef.TailExcess_kusd[k] >= ef.ScenarioTotal_kusd[k] - ef.VaR_kusd)
@@ -145,6 +153,22 @@ class StochasticRun:
     timings_s: dict
 
 
+def collect(ef: ExtensiveForm, res: SolveResult) -> tuple[tuple[Solution, ...], dict]:
+    """Per-scenario solutions (duals per scenario) and the EF's cost metrics, after a solve."""
+    probs = np.array([b.data.probability for b in ef.scenarios])
+    alpha = ef.scenarios[0].data.case.risk.cvar_alpha
+    sols = tuple(extract(b, res, duals=ef.model.dual, dual_scale=1.0 / b.data.probability) for b in ef.scenarios)
+    totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(ef.scenarios))])
+    metrics = {
+        "objective_kusd": float(pyo.value(ef.model.RiskAdjustedCost)),
+        "expected_cost_kusd": float(np.dot(probs, totals)),
+        "cvar_cost_kusd": cvar(totals, probs, alpha),
+        "first_stage_cost_kusd": float(pyo.value(ef.scenarios[0].model.FirstStageCost_kusd)),
+        "scenario_total_kusd": totals.tolist(),
+    }
+    return sols, metrics
+
+
 def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), nonant: str = NONANT_DEFAULT,
                    with_evpi_vss: bool = True) -> StochasticRun:
     t0 = time.perf_counter()
@@ -155,19 +179,9 @@ def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), non
     t1 = time.perf_counter()
     res = solve_extensive_form(ef, options)
     t2 = time.perf_counter()
-    sols = tuple(
-        extract(b, res, duals=ef.model.dual, dual_scale=1.0 / b.data.probability) for b in ef.scenarios
-    )
+    sols, metrics = collect(ef, res)
+    rp = metrics["objective_kusd"]
     t3 = time.perf_counter()
-    totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(cases))])
-    rp = float(pyo.value(ef.model.RiskAdjustedCost))
-    metrics = {
-        "objective_kusd": rp,
-        "expected_cost_kusd": float(np.dot(probs, totals)),
-        "cvar_cost_kusd": cvar(totals, probs, risk.cvar_alpha),
-        "first_stage_cost_kusd": float(pyo.value(ef.scenarios[0].model.FirstStageCost_kusd)),
-        "scenario_total_kusd": totals.tolist(),
-    }
     timings = {"build_s": round(t1 - t0, 4), "handoff_s": round(res.handoff_s, 4), "solve_s": round(res.solve_s, 4),
                "extract_s": round(t3 - t2 + res.load_s, 4)}
     if with_evpi_vss:
