@@ -150,7 +150,7 @@ def main_compare(argv: list[str]) -> int:
     df = kpi_differences(*docs)
     a, b = Path(args.a), Path(args.b)
     out = Path(args.out) if args.out else Path("reports") / f"compare-{a.name}-vs-{b.name}"
-    write_compare_report(df, a, b, out)
+    write_compare_report(df, a, b, out, ["solve.py", "compare", *argv])
     moved = df[df.b_minus_a.fillna(1).abs() > 1e-9].copy()
     print(f"{len(moved)} of {len(df)} KPIs differ between {a} and {b}.")
 

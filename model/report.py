@@ -408,7 +408,11 @@ def write_sweep_report(sw, out_dir: str | Path, argv: list[str]) -> Path:
         (tmp / "summary.md").write_text(sweep_markdown(sw, plots))
         (tmp / "manifest.json").write_text(json.dumps({
             "command_line": argv, "case": sw.case, "key": sw.key, "values": list(sw.values), "path": sw.path,
-            "sweep_s": round(sw.sweep_s, 3), "cold_solve_s": round(sw.cold_solve_s, 3), "speedup": round(sw.speedup, 3),
+            "input_files": [{"path": p, "sha256": h} for p, h in sw.input_files],
+            "solver": {"name": "highs", "options": sw.solver_options},
+            "timings_s": {"sweep_s": round(sw.sweep_s, 3), "cold_solve_s": round(sw.cold_solve_s, 3),
+                          "per_point_s": [round(x, 3) for x in sw.frontier.solve_s]},
+            "speedup_vs_cold": round(sw.speedup, 3),
             "packages": package_versions(), "platform": platform.platform(),
         }, indent=2) + "\n")
 
@@ -431,9 +435,17 @@ def kpi_differences(a: dict, b: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["kpi", "a", "b", "b_minus_a", "relative_change"])
 
 
-def write_compare_report(df: pd.DataFrame, a: Path, b: Path, out_dir: str | Path) -> Path:
+def write_compare_report(df: pd.DataFrame, a: Path, b: Path, out_dir: str | Path, argv: list[str] | None = None) -> Path:
+    import hashlib
+
     def write(tmp: Path) -> None:
         df.to_csv(tmp / "kpi_differences.csv", index=False, lineterminator="\n")
+        (tmp / "manifest.json").write_text(json.dumps({
+            "command_line": argv or sys.argv,
+            "input_files": [{"path": str(d / "kpis.json"), "sha256": hashlib.sha256((d / "kpis.json").read_bytes()).hexdigest()}
+                            for d in (a, b)],
+            "packages": package_versions(), "platform": platform.platform(),
+        }, indent=2) + "\n")
         moved = df[(df.b_minus_a.fillna(1).abs() > 1e-9)]
         (tmp / "summary.md").write_text(
             f"# KPI differences: {a} vs {b}\n\n{len(moved)} of {len(df)} KPIs differ.\n\n"

@@ -68,6 +68,8 @@ class SweepResult:
     cold_solve_s: float  # one measured cold solve (read + build + hand-off + solve + extract)
     share_of: str
     horizon_years: float
+    input_files: tuple = ()
+    solver_options: dict | None = None
 
     @property
     def speedup(self) -> float:
@@ -157,4 +159,5 @@ def run_sweep(path: str | Path, key: str, values: list[float], options: SolverOp
     df["diversification_premium_usd_per_kg_magnet"] = np.where(kg > 0, df.diversification_premium_usd / kg.where(kg > 0, 1), np.nan)
     return SweepResult(case=case.name, key=key, values=tuple(values), path="warm" if warm else "cold", frontier=df,
                        reference_expected_cost_usd=ref, sweep_s=sweep_s, cold_solve_s=cold_s, share_of=share_of,
-                       horizon_years=horizon_years)
+                       horizon_years=horizon_years, input_files=base.input_files,
+                       solver_options=options.highs_options() | {"path": "persistent" if warm else options.path})

@@ -156,3 +156,13 @@ def test_compare_two_runs(tmp_path):
     kb = json.loads((b / "kpis.json").read_text())["objective_usd"]
     assert row.a == pytest.approx(ka) and row.b == pytest.approx(kb) and row.b_minus_a == pytest.approx(kb - ka)
     assert cli("compare", a, tmp_path / "nope").returncode == 2
+    m = json.loads((out / "manifest.json").read_text())
+    assert [f["path"].endswith("kpis.json") for f in m["input_files"]] == [True, True]
+
+
+def test_every_output_directory_has_a_manifest(tmp_path):
+    out = tmp_path / "sw"
+    assert cli("sweep", str(tiny_case(tmp_path)), "--set", f"{CAP}=1.0,0.5", "--out", out).returncode == 0
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["input_files"] and m["solver"]["options"]["path"] == "persistent" and m["command_line"][1] == "sweep"
+    assert len(m["timings_s"]["per_point_s"]) == 2 and m["packages"]["pyomo"]
