@@ -7,6 +7,8 @@ half-written report and never clobbers the previous one):
     <table>.csv      one tidy CSV per table of :mod:`model.results`
     kpis.json        the KPIs (deterministic for a given input) plus a ``run`` block (timings, versions)
     summary.md       a two-minute read for a planner
+    plan.xlsx        the KPIs and every table for finance (:mod:`model.excel`)
+    report.html      one self-contained page with plots (:mod:`model.html_report`)
     manifest.json    input file hashes, package and solver versions, solver options, timings, command line
 """
 
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .excel import write_excel
+from .html_report import render_html
 from .results import clean
 from .run import Run
 
@@ -321,7 +325,10 @@ def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None) -
         kpis["run"] = {"timings_s": run.timings_s, "packages": package_versions()}
         (tmp / "kpis.json").write_text(json.dumps(kpis, indent=2, sort_keys=False) + "\n")
         (tmp / "summary.md").write_text(summary_markdown(run))
-        (tmp / "manifest.json").write_text(json.dumps(manifest(run, argv or sys.argv), indent=2) + "\n")
+        man = manifest(run, argv or sys.argv)
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+        write_excel(run, man, tmp / "plan.xlsx")
+        (tmp / "report.html").write_text(render_html(run, man), encoding="utf-8")
 
     return _atomic_dir(Path(out_dir), write)
 
