@@ -411,6 +411,10 @@ def sweep_markdown(sw, plots: list[str]) -> str:
 def write_sweep_report(sw, out_dir: str | Path, argv: list[str]) -> Path:
     def write(tmp: Path) -> None:
         sw.frontier.pipe(clean).to_csv(tmp / "frontier.csv", index=False, lineterminator="\n")
+        prem = sw.frontier[["value", "expected_cost_usd", "diversification_premium_usd",
+                            "diversification_premium_usd_per_year", "diversification_premium_usd_per_kg_magnet"]]
+        prem.insert(1, "key", sw.key)
+        prem.pipe(clean).to_csv(tmp / "diversification_premium.csv", index=False, lineterminator="\n")
         plots = _sweep_plots(sw, tmp)
         (tmp / "summary.md").write_text(sweep_markdown(sw, plots))
         (tmp / "manifest.json").write_text(json.dumps({

@@ -103,7 +103,8 @@ def test_cli_sweep_of_the_default_cn_cap(tmp_path):
     assert p.returncode == 0, p.stderr
     f = (out / "frontier.csv").read_text().splitlines()
     assert len(f) == 5 and "diversification_premium_usd_per_kg_magnet" in f[0]
-    for name in ("summary.md", "manifest.json", "cost_vs_cvar_shortage.png", "cost_vs_share.png"):
+    for name in ("summary.md", "manifest.json", "cost_vs_cvar_shortage.png", "cost_vs_share.png",
+                 "diversification_premium.csv"):
         assert (out / name).is_file(), name
     import pandas as pd
 
