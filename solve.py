@@ -6,8 +6,9 @@
     python solve.py check BASELINE.json [--rtol R] [--update]   regression check against a baseline
 
 Exit codes: 0 done (check: nothing moved); 1 check: values moved beyond tolerance; 2 bad input
-(one line per problem, nothing written); 3 the solver did not prove an optimal plan (nothing
-written); 130 interrupted.
+(one line per problem, nothing written); 3 the solver did not prove an optimal plan (infeasible:
+the conflicting inputs are named, nothing written; time limit: the best plan, bound and gap are
+written); 4 the independent audit of the plan failed (report written, marked FAIL); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", default=None, help="report directory (default reports/<case name>/)")
     p.add_argument("--time-limit", type=float, default=None, help="solver time limit, seconds")
     p.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1, deterministic)")
+    p.add_argument("--gap", type=float, default=0.0,
+                   help="relative gap at which a run stopped by --time-limit is accepted (exit 0); default 0: "
+                        "a stopped run writes its best plan and exits 3")
     p.add_argument("--solver-path", choices=["stdform", "persistent"], default="stdform",
                    help="how the model is handed to HiGHS (default stdform; see README)")
     mode = p.add_mutually_exclusive_group()
@@ -242,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SolveError as e:
         print(f"solve failed: {e}", file=sys.stderr)
+        if e.conflicts:
+            print("these hard inputs conflict (an irreducible infeasible set found by HiGHS):", file=sys.stderr)
+            for line in e.conflicts:
+                print(f"  conflict: {line}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("interrupted: no report written", file=sys.stderr)
@@ -270,6 +278,19 @@ def main(argv: list[str] | None = None) -> int:
                   f"optimal, total cost {k['objective_usd'] / 1e6:,.2f} USD M; fill rate {fills}; "
                   f"solved in {run.timings_s['total_s']:.2f} s")
         print(f"report: {out}/summary.md")
+    k = run.solution.kpis
+    if not args.quiet:
+        print(f"audit: {'pass' if k['audit']['passed'] else 'FAIL'}")
+    if not k["audit"]["passed"]:
+        bad = [c for c in k["audit"]["checks"] if not c["passed"]]
+        for c in bad:
+            print(f"audit failed: {c['name']}: {c['detail']}", file=sys.stderr)
+        return 4
+    if not k.get("proven_optimal", True):
+        print(f"NOT PROVEN OPTIMAL: {k['status_note']}; best plan {k['objective_usd'] / 1e6:,.3f} USD M, "
+              f"bound {k['best_bound_usd'] / 1e6:,.3f} USD M, gap {100 * k['gap_frac']:.3f} % "
+              f"({'within' if k['gap_frac'] <= args.gap else 'above'} --gap {args.gap:g})", file=sys.stderr)
+        return 0 if k["gap_frac"] <= args.gap else 3
     return 0
 
 

@@ -10,6 +10,8 @@ periods[k]                 label ``YYYY-MM`` of period k+1 (periods are 1-based 
 demand_t_per_period[s]     t of magnet demanded by stream s, per period
 price_usd_per_kg[o]        price of offer o's material, USD/kg, per period
 capacity_t_per_period[x]   nominal t per period for offer x, recycling route x (t feed) or ``plant`` (t magnet)
+demand_as_read_t_per_period[s]  demand of the case as read, before any scenario event (the basis of
+                           a months-of-use floor, which must not depend on the scenario)
 availability_frac[x]       share of offer or route x's nominal capacity available, per period (1 unless a
                            scenario event says otherwise); contract reservations are bounded by the nominal
                            capacity, purchases by reservation x availability
@@ -41,6 +43,7 @@ class CaseData:
     demand_t_per_period: Mapping[str, tuple[float, ...]]
     price_usd_per_kg: Mapping[str, tuple[float, ...]]
     capacity_t_per_period: Mapping[str, tuple[float, ...]]
+    demand_as_read_t_per_period: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     availability_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     quota_factor: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     approval_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)

@@ -34,8 +34,16 @@ class InputError(Exception):
 
 
 class SolveError(Exception):
-    """The solver did not prove an optimal plan (infeasible, unbounded, limit, error)."""
+    """The solver did not prove an optimal plan (infeasible, unbounded, limit, error).
 
-    def __init__(self, message: str, termination: str = "error"):
+    For an infeasible model, ``conflict_rows`` (Pyomo ConstraintData) and ``conflict_bounds``
+    ((VarData, "lower"|"upper") pairs) hold an irreducible infeasible subset found by HiGHS;
+    :mod:`model.diagnose` turns them into input terms.
+    """
+
+    def __init__(self, message: str, termination: str = "error", conflict_rows=(), conflict_bounds=()):
         self.termination = termination
+        self.conflict_rows = list(conflict_rows)
+        self.conflict_bounds = list(conflict_bounds)
+        self.conflicts: list[str] = []  # the IIS in input terms, filled in by model.diagnose
         super().__init__(message)

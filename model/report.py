@@ -74,6 +74,15 @@ def _header(run: Run, title: str) -> list[str]:
         f"Solver: HiGHS {k['solver']['version']}, status **{k['solver']['termination']}**. "
         f"Money in USD millions (USD M) unless stated; masses in tonnes (t).\n"
     )
+    a = k.get("audit")
+    if a is not None:
+        if a["passed"]:
+            out.append(f"Independent audit: **pass** ({len(a['checks'])} checks of every constraint and the "
+                       f"objective, recomputed from the inputs and the plan tables).\n")
+        else:
+            bad = [c for c in a["checks"] if not c["passed"]]
+            out.append("> **Independent audit: FAIL.** " + "; ".join(
+                f"{c['name']}: {c['detail']}" for c in bad[:5]) + "\n")
     return out
 
 
@@ -230,6 +239,9 @@ def stochastic_summary_markdown(run: Run) -> str:
     P = run.data.periods
     risk = case.risk
     out = _header(run, "Stochastic supply plan")
+    if not k.get("proven_optimal", True):
+        out.append(f"> **NOT PROVEN OPTIMAL.** {k['status_note']}. Best plan found: {_usd_m(k['objective_usd'])} USD M; "
+                   f"no plan can cost less than {_usd_m(k['best_bound_usd'])} USD M; gap {100 * k['gap_frac']:.3f} %.\n")
     out.append(f"{k['scenario_count']} disruption scenarios (mode `{case.scenarios.mode}`). First-stage decisions are "
                f"common to all scenarios; everything after the first {risk.non_anticipative_periods} period(s) adapts "
                f"to the scenario. Risk: CVaR at alpha = {risk.cvar_alpha:g} with weight lambda = {risk.risk_weight_lambda:g}"
@@ -252,7 +264,8 @@ def stochastic_summary_markdown(run: Run) -> str:
                      f"expected shortage {v['expected_shortage_t']:,.1f} t; CVaR shortage {v['cvar_shortage_t']:,.1f} t; worst {v['worst_shortage_t']:,.1f} t"))
     out.append(_md_table(pd.DataFrame(head, columns=["measure", "value"])) + "\n")
 
-    first = {name: df[df.scenario == df.scenario.iloc[0]] for name, df in t.items() if "scenario" in df.columns and name in ("reservations", "expansions", "purchases")}
+    s0 = t["scenarios"].scenario.iloc[0]  # first-stage decisions are the same in every scenario: show one
+    first = {name: t[name][t[name].scenario == s0] for name in ("reservations", "expansions", "purchases")}
     out += _decide_now(case, P, first, stochastic=True)
 
     out.append("## Scenarios\n")

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .build import BuiltModel, build_scenario_model
 from .data import CaseData
-from .errors import InputError, InputIssue
+from .diagnose import explain
+from .errors import InputError, InputIssue, SolveError
 from .io import read_case
 from .results import Solution, extract
 from .scenarios import mean_case, scenario_cases
@@ -44,7 +45,12 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
     t0 = time.perf_counter()
     built = build_scenario_model(data)
     t1 = time.perf_counter()
-    res = solve(built.model, options)
+    try:
+        res = solve(built.model, options)
+    except SolveError as e:
+        if e.conflict_rows or e.conflict_bounds:
+            e.conflicts = explain(e, [built])
+        raise
     t2 = time.perf_counter()
     sol = extract(built, res)
     t3 = time.perf_counter()
@@ -58,7 +64,7 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
         "extract_s": round(t3 - t2 + res.load_s, 4),
         "total_s": round(read_s + t3 - t0, 4),
     }
-    return Run(mode=mode, data=data, result=res, solution=sol, timings_s=timings, built=built)
+    return with_audit(Run(mode=mode, data=data, result=res, solution=sol, timings_s=timings, built=built))
 
 
 def run_stochastic_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
@@ -71,7 +77,19 @@ def run_stochastic_data(data: CaseData, options: SolverOptions = SolverOptions()
         "report_tables_s": round(time.perf_counter() - t1, 4),
         "total_s": round(read_s + time.perf_counter() - t0, 4),
     }
-    return Run(mode="stochastic", data=data, result=sr.result, solution=sol, timings_s=timings, stochastic=sr)
+    return with_audit(Run(mode="stochastic", data=data, result=sr.result, solution=sol, timings_s=timings, stochastic=sr))
+
+
+def with_audit(run: Run) -> Run:
+    """Run the independent audit (:mod:`model.audit`) on the plan tables; record it in the KPIs."""
+    from .audit import audit_run
+
+    t0 = time.perf_counter()
+    rep = audit_run(run)
+    kpis = dict(run.solution.kpis)
+    kpis["audit"] = rep.as_dict()
+    timings = dict(run.timings_s) | {"audit_s": round(time.perf_counter() - t0, 4)}
+    return replace(run, solution=Solution(tables=run.solution.tables, kpis=kpis), timings_s=timings)
 
 
 def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: str = "auto",

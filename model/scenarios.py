@@ -106,7 +106,8 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad) -> None:
         for v in getattr(s, key) or []:
             if v not in pool:
                 shown = ", ".join(sorted(pool)) if len(pool) <= 12 else f"{len(pool)} known"
-                bad(f"{where}.select.{key}", v, f"a known {key[:-1].replace('_', ' ')} ({shown})")
+                what = {"countries": "country of an offer", "suppliers": "supplier of an offer"}.get(key, key[:-1].replace("_", " "))
+                bad(f"{where}.select.{key}", v, f"a known {what} ({shown})")
     needs = {
         "availability": ("factor", OFFER_KEYS + ("recycling_routes",)),
         "quota": ("factor", ("licence_rules", "origin_groups", "materials")),

@@ -92,6 +92,8 @@ class Offer(Strict):
     """Contracts: fee per kg of capacity reserved, paid whether bought or not."""
     min_take_frac: Frac = 0.0
     """Contracts: minimum share of the reservation that must be bought each period (take-or-pay). A hard constraint."""
+    committed_t_per_period: NonNegFloat = 0.0
+    """Contracts: t per period already committed (a signed contract): the reservation may not be lower. A hard constraint."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
 
@@ -161,6 +163,8 @@ class Stream(Strict):
     """t of magnet per period. Blank: the demand CSV column named after the stream."""
     shortage_cost_usd_per_kg: NonNegFloat
     """Penalty per kg of demand left unmet."""
+    min_service_frac: Frac | None = None
+    """Hard demand-service level: in every period at least this share of demand must be met (a hard constraint; blank: none)."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
 
@@ -177,13 +181,15 @@ class StockpileElement(Strict):
     floor_t: NonNegFloat | None = None
     """Strategic floor, t of element (soft: shortfall is penalised). Give at most one of `floor_t` and `floor_months_of_use`."""
     floor_months_of_use: NonNegFloat | None = None
-    """Strategic floor in months of average use, where use is demand under each grade's reference recipe divided by the plant yield."""
+    """Strategic floor in months of average use, where use is the demand of the case as read (scenario events do not move the floor) under each grade's reference recipe divided by the plant yield."""
     floor_penalty_usd_per_kg: NonNegFloat = 0.0
     """Penalty per kg below the floor, per period."""
+    floor_hard: bool = False
+    """When true the floor is a hard constraint (stock may never end a period below it) instead of a penalised target."""
     terminal_min_t: NonNegFloat | None = None
     """Stock required at the end of the horizon, t of element (soft). Blank: the initial stock."""
     terminal_penalty_usd_per_kg: NonNegFloat | None = None
-    """Penalty per kg below the terminal requirement. Blank: 1.25 x (the largest price per kg of element content among this element's offers + the holding cost over the whole horizon), so that meeting it is cheaper than missing it."""
+    """Penalty per kg below the terminal requirement. Blank: 1.25 x the larger of (the largest price per kg of element content among this element's offers + the holding cost over the whole horizon) and the floor penalty, so that meeting it is cheaper than missing it."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
 
@@ -346,6 +352,8 @@ class TimeSeriesFiles(Strict):
 
 
 class CaseInput(Strict):
+    """A case file. File limits: the case YAML (and any YAML it `extends`) and each time-series CSV may be at most 10 MiB (10,485,760 bytes) and must be UTF-8 text. YAML anchors and aliases (`&name`, `*name`), tags (`!!python/...`), a key repeated within one mapping, and nesting deeper than 50 levels are refused. Unquoted `yes`/`no`/`on`/`off`/`true`/`false` are booleans in YAML, which no text or number field accepts: quote such text (e.g. the country code `"NO"`)."""
+
     name: Id
     """Case name; the default report directory is `reports/<name>/`."""
     description: str = ""

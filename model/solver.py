@@ -83,6 +83,37 @@ _FAIL_HINT = {
 }
 
 
+def _infeasible(h, status: str, sf, colmap) -> SolveError:
+    """Ask HiGHS for an irreducible infeasible subset (IIS) and map it back to Pyomo components."""
+    import highspy
+
+    rows, bounds = [], []
+    try:
+        # from the LP, reduced to an irreducible set (the default "light" strategy can return none
+        # after presolve has proved infeasibility)
+        h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible))
+        st, iis = h.getIis()
+        if st != highspy.HighsStatus.kError and iis.valid_:
+            rows = [sf.rows[i].constraint for i in iis.row_index_]
+            first_col = {}
+            for j in range(len(sf.columns)):
+                first_col.setdefault(int(colmap[j]) if colmap is not None else j, j)
+            names = {int(highspy.IisBoundStatus.kIisBoundStatusLower): "lower",
+                     int(highspy.IisBoundStatus.kIisBoundStatusUpper): "upper",
+                     int(highspy.IisBoundStatus.kIisBoundStatusBoxed): "bounds"}
+            for j, b in zip(iis.col_index_, iis.col_bound_):
+                var = sf.columns[first_col[int(j)]]
+                side = names.get(int(b))
+                # plain non-negativity is not an input; report upper bounds and non-zero lower bounds
+                if side == "upper" or (side in ("lower", "bounds") and (var.lb or 0.0) != 0.0):
+                    bounds.append((var, side))
+    except Exception:  # noqa: BLE001 - IIS is a diagnosis aid; the infeasibility is reported either way
+        rows, bounds = [], []
+    err = _fail("Infeasible" if status == "Infeasible" else status)
+    err.conflict_rows, err.conflict_bounds = rows, bounds
+    return err
+
+
 def _fail(status: str) -> SolveError:
     hint = _FAIL_HINT.get(status, "the solver did not return an optimal plan")
     return SolveError(f"solver status '{status}': {hint}", termination=status)
@@ -179,6 +210,8 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) 
     h.run()
     t2 = time.perf_counter()
     status = h.modelStatusToString(h.getModelStatus())
+    if status in ("Infeasible", "Primal infeasible or unbounded"):
+        raise _infeasible(h, status, sf, colmap)
     if status != "Optimal":
         raise _fail(status)
     sol = h.getSolution()

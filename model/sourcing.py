@@ -11,6 +11,7 @@ SpotCapacity[o, t]             spot: Purchase <= capacity x availability        
 ContractCapacity[o, t]         contract: Reserve <= nominal capacity                      (t/period)
 WithinReservation[o, t]        contract: Purchase <= availability x Reserve
 MinimumTake[o, t]              contract with min_take_frac > 0: Purchase >= min_take_frac x availability x Reserve
+CommittedReservation[o, t]     contract with committed_t_per_period > 0: Reserve >= committed (hard)
 PurchaseCost_kusd              second-stage cost
 ReservationFee_kusd            first-stage cost
 
@@ -82,6 +83,11 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
         min_take,
         rule=lambda m, o, t: m.Purchase_t[o, t]
         >= offers[o].min_take_frac * avail[o][t - 1] * m.Reserve_t_per_period[o, t],
+    )
+
+    committed = [k for k in sets.RESERVE if offers[k[0]].committed_t_per_period > 0]
+    m.CommittedReservation = pyo.Constraint(
+        committed, rule=lambda m, o, t: m.Reserve_t_per_period[o, t] >= offers[o].committed_t_per_period
     )
 
     # Arrivals (expressions), registered as balance inflows

@@ -133,14 +133,61 @@ def solve_extensive_form(ef: ExtensiveForm, options: SolverOptions) -> SolveResu
     return solve(ef.model, options, equal_vars=list(ef.equal_vars))
 
 
-def _solve_alone(d: CaseData, options: SolverOptions, fix: list[float] | None = None) -> float:
-    """Optimal F + C of one scenario on its own (kUSD), optionally with first-stage values fixed."""
+def _solve_alone(d: CaseData, options: SolverOptions, fix: list[float] | None = None, keep: bool = False):
+    """Optimal F + C of one scenario on its own (kUSD), optionally with first-stage values fixed.
+
+    With ``keep`` also returns the solved BuiltModel and its SolveResult."""
     b = build_scenario_model(d)
     if fix is not None:
         for v, x in zip(b.first_stage_vars, fix):
             v.fix(x)
-    solve(b.model, options)
-    return float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd))
+    res = solve(b.model, options)
+    value = float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd))
+    return (value, b, res) if keep else value
+
+
+def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOptions, t0: float, t1: float) -> "StochasticRun":
+    """The EF hit the time limit: report the best plan we can prove something about.
+
+    Plan: the expected-value plan's first stage, every scenario re-optimised with it fixed (a feasible
+    plan of the two-stage problem, so an upper bound). Bound: the wait-and-see value (no plan can do
+    better than perfect foresight). Gap = (plan - bound) / plan. Each sub-solve gets the same limit.
+    """
+    from dataclasses import replace as _replace
+
+    options = _replace(options, time_limit_s=None)  # the sub-problems are single scenarios: small, quick
+    risk = cases[0].case.risk
+    probs = np.array([c.probability for c in cases])
+    ev_b = build_scenario_model(mean_case(cases))
+    solve(ev_b.model, options)
+    ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
+    ws = np.array([_solve_alone(c, options) for c in cases])
+    solved = [_solve_alone(c, options, fix=ev_first, keep=True) for c in cases]
+    eev = np.array([x[0] for x in solved])
+    sols = tuple(extract(b, r) for _, b, r in solved)
+    plan = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+    bound = risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+    first = solved[0][1]
+    res0 = solved[0][2]
+    result = SolveResult(termination="time_limit", objective_kusd=plan, handoff_s=0.0, solve_s=time.perf_counter() - t1,
+                         load_s=0.0, n_columns=0, n_rows=0, n_nonzeros=-1, solver=res0.solver,
+                         solver_version=res0.solver_version, options=res0.options)
+    metrics = {
+        "objective_kusd": plan,
+        "expected_cost_kusd": float(probs @ eev),
+        "cvar_cost_kusd": cvar(eev, probs, risk.cvar_alpha),
+        "first_stage_cost_kusd": float(pyo.value(first.model.FirstStageCost_kusd)),
+        "scenario_total_kusd": eev.tolist(),
+        "wait_and_see_kusd": bound,
+        "perfect_foresight_total_kusd": ws.tolist(),
+        "best_bound_kusd": bound,
+        "gap_frac": (plan - bound) / abs(plan) if plan else 0.0,
+        "proven_optimal": False,
+        "status_note": "the extensive form hit the time limit; the plan shown is the expected-value plan's first "
+                       "stage re-optimised in every scenario, and the bound is the wait-and-see value",
+    }
+    timings = {"build_s": round(t1 - t0, 4), "solve_s": round(time.perf_counter() - t1, 4)}
+    return StochasticRun(cases=tuple(cases), ef=ef, result=result, solutions=sols, metrics=metrics, timings_s=timings)
 
 
 @dataclass(frozen=True)
@@ -160,6 +207,7 @@ def collect(ef: ExtensiveForm, res: SolveResult) -> tuple[tuple[Solution, ...], 
     sols = tuple(extract(b, res, duals=ef.model.dual, dual_scale=1.0 / b.data.probability) for b in ef.scenarios)
     totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(ef.scenarios))])
     metrics = {
+        "proven_optimal": True,
         "objective_kusd": float(pyo.value(ef.model.RiskAdjustedCost)),
         "expected_cost_kusd": float(np.dot(probs, totals)),
         "cvar_cost_kusd": cvar(totals, probs, alpha),
@@ -177,7 +225,17 @@ def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), non
     probs = np.array([c.probability for c in cases])
     ef = build_extensive_form(cases, nonant=nonant)
     t1 = time.perf_counter()
-    res = solve_extensive_form(ef, options)
+    try:
+        res = solve_extensive_form(ef, options)
+    except SolveError as e:
+        if e.conflict_rows or e.conflict_bounds:
+            from .diagnose import explain
+
+            e.conflicts = explain(e, list(ef.scenarios))
+            raise
+        if e.termination != "Time limit reached":
+            raise
+        return _best_known_after_time_limit(cases, ef, options, t0, t1)
     t2 = time.perf_counter()
     sols, metrics = collect(ef, res)
     rp = metrics["objective_kusd"]

@@ -133,7 +133,11 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
         "case": cases[0].case.name,
         "mode": "stochastic",
         "scenario_count": len(cases),
+        "proven_optimal": bool(met.get("proven_optimal", True)),
         "objective_usd": _usd(met["objective_kusd"]),
+        "best_bound_usd": _usd(met.get("best_bound_kusd", met["objective_kusd"])),
+        "gap_frac": round(float(met.get("gap_frac", 0.0)), 9),
+        "status_note": met.get("status_note"),
         "expected_cost_usd": _usd(met["expected_cost_kusd"]),
         "cvar_cost_usd": _usd(met["cvar_cost_kusd"]),
         "cvar_alpha": alpha,
@@ -155,9 +159,9 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
         "scenarios": [
             {k: (round(float(v), 6) if isinstance(v, (float, np.floating)) else v) for k, v in r.items()} for r in rows
         ],
-        "solver": first["solver"],
+        "solver": first["solver"] | {"termination": res.termination},
         "model_size": {"columns": res.n_columns, "rows": res.n_rows, "nonzeros": res.n_nonzeros,
-                       "nonanticipativity": sr.ef.nonant},
+                       "nonanticipativity": sr.ef.nonant if sr.ef is not None else sr.result.options.get("path")},
         "input_hash": cases[0].input_hash(),
     }
     return Solution(tables=tables, kpis=kpis)

@@ -6,7 +6,8 @@ Stock_t[e, g, t]            t of element e of origin g held at the end of period
 StockChange_t[e, g, t]      Stock[t] - Stock[t-1] (registered ELEMENT outflow: what the period adds to stock)
 StockCapacity[e, t]         sum_g Stock <= capacity_t                                      (t element)
 FloorShortfall_t[e, t]      t below the strategic floor at the end of t (soft)
-StrategicFloor[e, t]        sum_g Stock + FloorShortfall >= floor_t
+StrategicFloor[e, t]        sum_g Stock + FloorShortfall >= floor_t (soft floor)
+HardFloor[e, t]             sum_g Stock >= floor_t (elements with floor_hard)
 TerminalShortfall_t[e]      t below the terminal requirement at the end of the horizon (soft)
 TerminalRequirement[e]      sum_g Stock[T] + TerminalShortfall >= terminal_t
 HoldingCost_kusd            holding cost x end-of-period stock (second stage)
@@ -56,7 +57,12 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
         ET, rule=lambda m, e, t: sum(m.Stock_t[e, g, t] for g in groups[e]) <= cap[e]
     )
 
-    floor_keys = [(e, t) for e in groups for t in sets.periods if sets.floor_t.get(e, 0.0) > 0]
+    hard = {e for e in groups if e in sp and sp[e].floor_hard}
+    floor_keys = [(e, t) for e in groups if e not in hard for t in sets.periods if sets.floor_t.get(e, 0.0) > 0]
+    hard_keys = [(e, t) for e in sorted(hard) for t in sets.periods if sets.floor_t.get(e, 0.0) > 0]
+    m.HardFloor = pyo.Constraint(
+        hard_keys, rule=lambda m, e, t: sum(m.Stock_t[e, g, t] for g in groups[e]) >= sets.floor_t[e]
+    )
     m.FloorShortfall_t = pyo.Var(floor_keys, domain=pyo.NonNegativeReals)
     m.StrategicFloor = pyo.Constraint(
         floor_keys,

@@ -44,10 +44,16 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
         ("stockpile", [s.element for s in case.stockpile]),
         ("recycling_routes", [r.id for r in case.recycling_routes]),
         ("diversification_limits", [d.id for d in case.diversification_limits]),
-        ("offers and recycling_routes", [o.id for o in case.offers] + [r.id for r in case.recycling_routes] + ["plant"]),
     ]:
         for d in _dups(ids):
             bad(f"{name} id", d, "unique ids (this one appears more than once)")
+    # offers, recycling routes and the plant share the capacity CSV's columns
+    offer_ids, route_ids = {o.id for o in case.offers}, {r.id for r in case.recycling_routes}
+    for d in sorted(offer_ids & route_ids):
+        bad(f"recycling_routes[{d}].id", d, "an id not used by an offer (offers and routes share the capacity CSV's columns)")
+    for name, pool in (("offers", offer_ids), ("recycling_routes", route_ids)):
+        if "plant" in pool:
+            bad(f"{name}[plant].id", "plant", "an id other than `plant` (the capacity CSV's column for the plant)")
 
     def known(field: str, value: str, pool: set[str] | dict, what: str) -> bool:
         if value not in pool:
@@ -85,6 +91,8 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
                 bad(f"{f}.reservation_fee_usd_per_kg", o.reservation_fee_usd_per_kg, "0 for a spot offer (fees apply to contracts)")
             if o.min_take_frac:
                 bad(f"{f}.min_take_frac", o.min_take_frac, "0 for a spot offer (minimum take applies to contracts)")
+            if o.committed_t_per_period:
+                bad(f"{f}.committed_t_per_period", o.committed_t_per_period, "0 for a spot offer (commitments apply to contracts)")
         if o.lead_time_periods >= case.horizon.periods:
             bad(f"{f}.lead_time_periods", o.lead_time_periods, f"fewer than the {case.horizon.periods} periods of the horizon")
 

@@ -200,8 +200,52 @@ def test_solver_failure_raises_clear_error():
         solve(m)
 
 
-def test_time_limit_hit_exits_3(tmp_path):
-    p = run_cli("inputs/base.yaml", "--out", tmp_path / "out", "--time-limit", "0")
+def test_time_limit_hit_deterministic_exits_3_and_writes_nothing(tmp_path):
+    p = run_cli("inputs/base.yaml", "--deterministic", "--out", tmp_path / "out", "--time-limit", "0")
     assert p.returncode == 3, p.stdout + p.stderr
     assert "time limit" in p.stderr.lower()
     assert not (tmp_path / "out").exists()
+
+
+def test_time_limit_hit_stochastic_reports_best_plan_bound_and_gap(tmp_path):
+    """The EF stops at once; the run writes the best known plan, says it is not proven optimal, exits 3."""
+    out = tmp_path / "out"
+    p = run_cli("inputs/base.yaml", "--out", out, "--time-limit", "0", "--no-evpi-vss")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "NOT PROVEN OPTIMAL" in p.stderr
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["proven_optimal"] is False and k["solver"]["termination"] == "time_limit"
+    optimum = json.loads((ROOT / "tests" / "baselines" / "base.json").read_text())["values"]["objective_usd"]
+    assert k["best_bound_usd"] <= optimum * (1 + 1e-9) <= k["objective_usd"] * (1 + 1e-9)
+    assert k["gap_frac"] == pytest.approx((k["objective_usd"] - k["best_bound_usd"]) / k["objective_usd"], rel=1e-6)
+    assert "NOT PROVEN OPTIMAL" in (out / "summary.md").read_text()
+    p = run_cli("inputs/base.yaml", "--out", tmp_path / "out2", "--time-limit", "0", "--no-evpi-vss", "--gap", "0.5")
+    assert p.returncode == 0 and "within --gap" in p.stderr
+
+
+def test_failed_audit_exits_4_and_marks_the_report(tmp_path, monkeypatch, capsys):
+    """The audit is independent of the solve: make it fail and the run must say so and exit 4."""
+    import solve
+    from model import audit
+
+    real = audit.audit_run
+
+    def failing(run):
+        rep = real(run)
+        bad = audit.AuditCheck("element_balance", False, 1.0, 1e-6, "t", "X of origin A, 2027-01: off by 1 t")
+        return audit.AuditReport(False, rep.checks + (bad,))
+
+    monkeypatch.setattr(audit, "audit_run", failing)
+    out = tmp_path / "out"
+    assert solve.main(["inputs/base.yaml", "--deterministic", "--out", str(out)]) == 4
+    err = capsys.readouterr().err
+    assert "audit failed: element_balance: X of origin A, 2027-01: off by 1 t" in err
+    k = json.loads((out / "kpis.json").read_text())
+    assert k["audit"]["passed"] is False
+    assert "Independent audit: FAIL" in (out / "summary.md").read_text()
+
+
+def test_default_run_reports_audit_pass(default_report):
+    k = json.loads((default_report[0] / "kpis.json").read_text())
+    assert k["audit"]["passed"] is True and len(k["audit"]["checks"]) >= 20
+    assert "audit: pass" in default_report[1].stdout
