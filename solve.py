@@ -44,6 +44,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                       help="solve the case as read, ignoring its scenarios")
     p.add_argument("--nonant", choices=["shared", "rows"], default="shared",
                    help="non-anticipativity by shared variables (default, measured faster) or equality rows")
+    p.add_argument("--engine", choices=["auto", "ef", "ph"], default="auto",
+                   help="stochastic solve: extensive form (ef), progressive hedging with bound spokes under MPI (ph), "
+                        "or chosen from the problem size (auto, default)")
+    p.add_argument("--ranks", type=int, default=3, help="MPI ranks for --engine ph (at least 3: hub + 2 bound spokes)")
     p.add_argument("--no-evpi-vss", action="store_true",
                    help="skip the wait-and-see and expected-value solves behind EVPI and VSS")
     p.add_argument("--quiet", action="store_true", help="print only errors")
@@ -233,6 +237,21 @@ def main(argv: list[str] | None = None) -> int:
     from model.solver import SolverOptions
 
     opts = SolverOptions(path=args.solver_path, threads=args.threads, time_limit_s=args.time_limit)
+    if not (args.scenario or args.expected_value or args.deterministic):
+        from model.engine import choose_engine, run_ph_subprocess
+
+        try:
+            engine, why = choose_engine(args.input, args.engine)
+        except InputError as e:
+            for issue in e.issues:
+                print(f"input error: {issue.line()}", file=sys.stderr)
+            return 2
+        if engine == "ph":
+            if not args.quiet:
+                print(f"engine: progressive hedging ({why})")
+            return run_ph_subprocess(args.input, args.out, args.ranks, args.gap or 1e-3, args.time_limit, args.threads)
+        if args.engine == "auto" and not args.quiet and why:
+            print(f"engine: extensive form ({why})")
     mode = ("scenario" if args.scenario else "expected_value" if args.expected_value
             else "deterministic" if args.deterministic else "auto")
     if args.solver_path != "stdform" and args.nonant == "shared":
