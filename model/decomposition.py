@@ -210,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     wheel, names = spin(args.input, args.rel_gap, args.time_limit, args.max_iterations, args.rho, args.threads)
     t1 = time.perf_counter()
     fs = first_stage_from_wheel(wheel, comm)
+    import resource
+
+    peak_gb = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, root=0)  # KiB -> GB
     if wheel.global_rank != 0:
         return 0
     inner, outer = wheel.BestInnerBound, wheel.BestOuterBound
@@ -218,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     sr.metrics["ph_inner_bound_kusd"] = float(inner)
     sol = stochastic_solution(sr)
     sol.kpis["engine"] = {"name": "ph", "ranks": comm.size, "rel_gap_target": args.rel_gap,
-                          "inner_bound_usd": float(inner) * 1000, "outer_bound_usd": float(outer) * 1000}
+                          "inner_bound_usd": float(inner) * 1000, "outer_bound_usd": float(outer) * 1000,
+                          "peak_rss_gb_per_rank_during_ph": [round(x, 3) for x in peak_gb]}
     timings = {"ph_s": round(t1 - t0, 3), "evaluate_s": round(time.perf_counter() - t1, 3),
                "total_s": round(time.perf_counter() - t0, 3)}
     run = with_audit(Run(mode="stochastic", data=data, result=sr.result, solution=sol, timings_s=timings, stochastic=sr))

@@ -809,6 +809,20 @@ def render_html(run: "Run", manifest: dict) -> str:
         body.append(f"<section id=\"{sid}\"><h2>{_e(heading)}</h2>{builders[sid]()}</section>")
     nav = "<nav>" + " ".join(f"<a href=\"#{sid}\">{_e(h)}</a>" for sid, h in SECTIONS) + "</nav>"
     desc = _p(case.description.strip()) if case.description else ""
+    notices = []
+    if not k.get("proven_optimal", True):
+        notices.append(f"NOT PROVEN OPTIMAL. {k.get('status_note', '')}. Best plan found: "
+                       f"{k['objective_usd'] / 1e6:,.2f} USD M; no plan can cost less than "
+                       f"{k['best_bound_usd'] / 1e6:,.2f} USD M; gap {100 * k['gap_frac']:.3f} %.")
+    audit = k.get("audit")
+    if audit is not None:
+        if audit["passed"]:
+            notices.append(f"Independent audit: pass ({len(audit['checks'])} checks of every constraint and the objective, "
+                           "recomputed from the inputs and the plan tables).")
+        else:
+            failed = [f"{x['name']}: {x['detail']}" for x in audit["checks"] if not x["passed"]]
+            notices.append("Independent audit: FAIL. " + "; ".join(failed[:5]))
+    desc += "".join(f"<p class=\"meta\"><strong>{_e(n)}</strong></p>" for n in notices)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
