@@ -54,6 +54,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _fail(e: BaseException) -> int:
+    """Print an input, solver or interrupt failure the way every subcommand does; return its exit code."""
+    from model.errors import InputError, SolveError
+
+    if isinstance(e, InputError):
+        for issue in e.issues:
+            print(f"input error: {issue.line()}", file=sys.stderr)
+        return 2
+    if isinstance(e, SolveError):
+        print(f"solve failed: {e}", file=sys.stderr)
+        if e.conflicts:
+            print("these hard inputs conflict (an irreducible infeasible set found by HiGHS):", file=sys.stderr)
+            for line in e.conflicts:
+                print(f"  conflict: {line}", file=sys.stderr)
+        return 3
+    print("interrupted: no report written", file=sys.stderr)
+    return 130
+
+
 class Progress:
     """A one-line progress bar on stderr (only when stderr is a terminal)."""
 
@@ -113,16 +132,8 @@ def main_sweep(argv: list[str]) -> int:
     try:
         sw = run_sweep(args.input, key, values, SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
                        share_of=args.share_of, progress=Progress("sweep"))
-    except InputError as e:
-        for issue in e.issues:
-            print(f"input error: {issue.line()}", file=sys.stderr)
-        return 2
-    except SolveError as e:
-        print(f"solve failed: {e}", file=sys.stderr)
-        return 3
-    except KeyboardInterrupt:
-        print("interrupted: no report written", file=sys.stderr)
-        return 130
+    except (InputError, SolveError, KeyboardInterrupt) as e:
+        return _fail(e)
     out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
     write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
     f = sw.frontier
@@ -200,13 +211,8 @@ def main_check(argv: list[str]) -> int:
         return 2
     try:
         run = run_case(inp, mode=mode)
-    except InputError as e:
-        for issue in e.issues:
-            print(f"input error: {issue.line()}", file=sys.stderr)
-        return 2
-    except SolveError as e:
-        print(f"solve failed: {e}", file=sys.stderr)
-        return 3
+    except (InputError, SolveError, KeyboardInterrupt) as e:
+        return _fail(e)
     if args.update:
         write_baseline(run, inp, bpath, mode)
         print(f"updated {bpath}: objective {run.solution.kpis['objective_usd']:,.2f} USD")
@@ -243,9 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             engine, why = choose_engine(args.input, args.engine)
         except InputError as e:
-            for issue in e.issues:
-                print(f"input error: {issue.line()}", file=sys.stderr)
-            return 2
+            return _fail(e)
         if engine == "ph":
             if not args.quiet:
                 print(f"engine: progressive hedging ({why})")
@@ -259,20 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run = run_case(args.input, opts, mode=mode, scenario=args.scenario, nonant=args.nonant,
                        evpi_vss=not args.no_evpi_vss)
-    except InputError as e:
-        for issue in e.issues:
-            print(f"input error: {issue.line()}", file=sys.stderr)
-        return 2
-    except SolveError as e:
-        print(f"solve failed: {e}", file=sys.stderr)
-        if e.conflicts:
-            print("these hard inputs conflict (an irreducible infeasible set found by HiGHS):", file=sys.stderr)
-            for line in e.conflicts:
-                print(f"  conflict: {line}", file=sys.stderr)
-        return 3
-    except KeyboardInterrupt:
-        print("interrupted: no report written", file=sys.stderr)
-        return 130
+    except (InputError, SolveError, KeyboardInterrupt) as e:
+        return _fail(e)
     suffix = {"perfect_foresight": f"-{args.scenario}", "expected_value": "-expected-value"}.get(run.mode, "")
     out = Path(args.out) if args.out else Path("reports") / (run.data.case.name + suffix)
     try:
