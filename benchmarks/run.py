@@ -429,9 +429,9 @@ def child_sweep(case: str, key: str, values: list[float], cold_repeats: int, thr
     sw = run_sweep(case, key, values, opts)
     parts = sweep_parts(calls) if sw.path == "warm" else {}
     colds = [sw.cold_solve_s]
-    for _ in range(max(cold_repeats - 1, 0)):  # more cold solves, the way run_sweep times its one
+    for i in range(1, max(cold_repeats, 1)):  # more cold solves (of the next values), the way run_sweep times its one
         t = time.perf_counter()
-        stochastic_solution(run_stochastic(read_case(case, {key: values[0]}), opts, with_evpi_vss=False))
+        stochastic_solution(run_stochastic(read_case(case, {key: values[i % len(values)]}), opts, with_evpi_vss=False))
         colds.append(time.perf_counter() - t)
     rec(status="done", path=sw.path, sweep_s=sw.sweep_s, cold_solve_s_run_sweep=sw.cold_solve_s, sweep_parts_s=parts,
         cold_solves_s=colds, cold_solve_s=statistics.median(colds),
@@ -630,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sweep-case", default="inputs/base.yaml")
     ap.add_argument("--sweep-key", default=DEFAULT_SWEEP_KEY)
     ap.add_argument("--sweep-values", default=DEFAULT_SWEEP_VALUES)
-    ap.add_argument("--sweep-cold", type=int, default=3, help="cold solves timed for the comparison (median; default 3)")
+    ap.add_argument("--sweep-cold", type=int, default=3, help="cold solves timed for the comparison, of the first values in turn (median; default 3; "
+                         "10 = one per value)")
     ap.add_argument("--large", action="store_true", help="run the large target (slow)")
     ap.add_argument("--large-scenarios", type=int, default=500)
     ap.add_argument("--large-periods", type=int, default=36)

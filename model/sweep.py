@@ -38,8 +38,7 @@ import pandas as pd
 from .io import read_case
 from .scenarios import scenario_cases
 from .solver import PersistentHighs, SolverOptions
-from .stochastic import StochasticRun, build_extensive_form, collect, cvar, run_stochastic
-from .stochastic_results import stochastic_solution
+from .stochastic import build_extensive_form, cvar, run_stochastic
 
 WARM_KEYS = (
     re.compile(r"^risk\.risk_weight_lambda$"),
@@ -76,31 +75,46 @@ class SweepResult:
         return (self.cold_solve_s * len(self.values)) / self.sweep_s if self.sweep_s > 0 else float("nan")
 
 
-def _point_kpis(sr: StochasticRun, share_of: str) -> dict:
-    sol = stochastic_solution(sr)
-    k, t = sol.kpis, sol.tables
-    probs = t["scenarios"].probability.to_numpy()
-    short_cols = [c for c in t["scenarios"].columns if c.startswith("shortage_t_")]
-    short = t["scenarios"][short_cols].sum(axis=1).to_numpy()
-    alpha = sr.cases[0].case.risk.cvar_alpha
-    supply = k["expected_element_supply_t"]
-    tot = sum(supply.values())
-    share = sum(supply[e] * k["expected_supply_share_by_country"].get(e, {}).get(share_of, 0.0) for e in supply)
-    delivered = sum(v["expected_demand_t"] - v["expected_shortage_t"] for v in k["streams"].values())
+def _point_kpis(ef, share_of: str) -> dict:
+    """Frontier KPIs read straight from a solved extensive form (no table extraction: a sweep point
+    needs a handful of numbers, and extracting every table was most of a warm point's time)."""
+    import pyomo.environ as pyo
+
+    builts = ef.scenarios
+    probs = np.array([b.data.probability for b in builts])
+    alpha = builts[0].data.case.risk.cvar_alpha
+    totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(builts))]) * 1000.0
+    short, delivered, sel, tot = [], [], [], []
+    for b in builts:
+        m, sets = b.model, b.sets
+        sh = sum(m.Shortage_t[k].value or 0.0 for k in m.Shortage_t)
+        short.append(sh)
+        delivered.append(sum(sum(v) for v in b.data.demand_t_per_period.values()) - sh)
+        country = {o.id: o.country for o in b.data.case.offers}
+        ea = sets.ELEM_ARRIVAL
+        x = np.array([m.Purchase_t[o, t].value or 0.0 for o, t in zip(ea.o, ea.t)]) * ea.frac.to_numpy()
+        is_sel = np.array([country[o] == share_of for o in ea.o], dtype=bool)
+        rc = sets.RECOVERY
+        y = np.array([m.RecycleFeed_t[k, s, t].value or 0.0 for k, s, t in zip(rc.route, rc.src, rc.t)]) * rc.coef.to_numpy()
+        y_sel = (rc.country == share_of).to_numpy(dtype=bool)
+        sel.append(float(x[is_sel].sum() + y[y_sel].sum()))
+        tot.append(float(x.sum() + y.sum()))
+    short = np.array(short)
+    e_tot = float(probs @ np.array(tot))
     return {
-        "objective_usd": k["objective_usd"],
-        "expected_cost_usd": k["expected_cost_usd"],
-        "cvar_cost_usd": k["cvar_cost_usd"],
-        "first_stage_cost_usd": k["first_stage_cost_usd"],
+        "objective_usd": float(pyo.value(ef.model.RiskAdjustedCost)) * 1000.0,
+        "expected_cost_usd": float(probs @ totals),
+        "cvar_cost_usd": cvar(totals, probs, alpha),
+        "first_stage_cost_usd": float(pyo.value(builts[0].model.FirstStageCost_kusd)) * 1000.0,
         "expected_shortage_t": float(probs @ short),
         "cvar_shortage_t": cvar(short, probs, alpha),
-        f"share_{share_of}_frac": share / tot if tot > 0 else 0.0,
-        "magnets_delivered_t": delivered,
+        f"share_{share_of}_frac": float(probs @ np.array(sel)) / e_tot if e_tot > 0 else 0.0,
+        "magnets_delivered_t": float(probs @ np.array(delivered)),
     }
 
 
 def _stochastic_kpis(data, options: SolverOptions, share_of: str) -> dict:
-    return _point_kpis(run_stochastic(data, options, with_evpi_vss=False), share_of)
+    return _point_kpis(run_stochastic(data, options, with_evpi_vss=False).ef, share_of)
 
 
 def run_sweep(path: str | Path, key: str, values: list[float], options: SolverOptions = SolverOptions(),
@@ -126,12 +140,8 @@ def run_sweep(path: str | Path, key: str, values: list[float], options: SolverOp
                 for b in ef.scenarios:
                     b.model.Tunable[key].set_value(v)
             ts = time.perf_counter()
-            res = solver.solve(ef.model)
-            sols, metrics = collect(ef, res)
-            cases_v = tuple(replace(b.data, case=d.case.model_copy(update={"licence_rules": b.data.case.licence_rules}))
-                            for b in ef.scenarios)
-            sr = StochasticRun(cases=cases_v, ef=ef, result=res, solutions=sols, metrics=metrics, timings_s={})
-            rows.append({"value": v} | _point_kpis(sr, share_of) | {"solve_s": time.perf_counter() - ts})
+            solver.solve(ef.model)
+            rows.append({"value": v} | _point_kpis(ef, share_of) | {"solve_s": time.perf_counter() - ts})
     else:
         for i, (v, d) in enumerate(zip(values, datas)):
             if progress:
