@@ -64,6 +64,18 @@ def choose_engine(path: str, requested: str) -> tuple[str, str]:
     return "ph", f"{n} scenarios, about {cols:,} columns: beyond the extensive form's measured range"
 
 
+# Runtime variables an MPI process (even a singleton, e.g. any process that imported mpi4py) exports
+# to its children; a child mpiexec that inherits them fails at once and silently. A user's own
+# OMPI_MCA_* transport settings are kept.
+_MPI_RUNTIME = ("PMIX_", "ORTE_", "PRTE_", "OMPI_APP_", "OMPI_COMM_", "OMPI_UNIVERSE_", "OMPI_FIRST_",
+                "OMPI_ARGV", "OMPI_COMMAND", "OMPI_NUM_APP_CTX", "OMPI_FILE_LOCATION", "OMPI_MCA_ess",
+                "OMPI_MCA_orte_", "OMPI_MCA_pmix")
+
+
+def clean_mpi_env(environ) -> dict:
+    return {k: v for k, v in environ.items() if not k.startswith(_MPI_RUNTIME)}
+
+
 def mpiexec_command(ranks: int) -> list[str]:
     cmd = ["mpiexec"]
     try:
@@ -92,7 +104,7 @@ def run_ph_subprocess(path: str, out: str | None, ranks: int, rel_gap: float, ti
                                     "--rel-gap", str(rel_gap), "--threads", str(threads), "--out", str(out.resolve())]
     if time_limit is not None:
         cmd += ["--time-limit", str(time_limit)]
-    env = dict(os.environ)
+    env = clean_mpi_env(os.environ)
     # On one machine, Open MPI's shared-memory transports: measured 2.8 s instead of 116 s for the same
     # PH run with the default one-sided component (busy teardown on an oversubscribed 2-core machine).
     # A user's own OMPI_MCA_* settings win (a cluster needs its network transport).

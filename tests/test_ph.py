@@ -57,3 +57,15 @@ def test_auto_engine_keeps_the_extensive_form_for_small_cases(tmp_path):
 
     engine, why = choose_engine(str(tiny_case(tmp_path)), "auto")
     assert engine == "ef" and "columns" in why
+
+
+@needs_mpi
+def test_ph_launch_from_a_process_that_initialised_mpi(tmp_path):
+    """A process that imported mpi4py (an MPI singleton) exports runtime variables to its children;
+    the launcher must drop them, or the child mpiexec fails silently (seen in the full test run)."""
+    case = tiny_case(tmp_path)
+    code = ("from mpi4py import MPI\nimport sys, solve\n"
+            f"sys.exit(solve.main([{str(case)!r}, '--engine', 'ph', '--ranks', '3', '--out', {str(tmp_path / 'ph')!r}, '--quiet']))")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-1500:] + p.stderr[-1500:]
+    assert json.loads((tmp_path / "ph" / "kpis.json").read_text())["audit"]["passed"]
