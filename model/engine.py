@@ -118,7 +118,3 @@ def run_ph_subprocess(path: str, out: str | None, ranks: int, rel_gap: float, ti
         print(f"progressive hedging: mpiexec exited {rc} (run `{' '.join(cmd)}` to see MPI's own messages)",
               file=sys.stderr)
     return rc
-        # mpiexec itself failed before any report was written (seen once, silently, on a loaded machine)
-        print(f"progressive hedging: mpiexec exited {rc} before writing a report"
-              + ("; retrying once" if attempt == 1 else ""), file=sys.stderr)
-    return rc
