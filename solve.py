@@ -51,6 +51,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-evpi-vss", action="store_true",
                    help="skip the wait-and-see and expected-value solves behind EVPI and VSS")
     p.add_argument("--quiet", action="store_true", help="print only errors")
+    p.add_argument("--solver-log", action="store_true",
+                   help="write HiGHS's own log of every solve to highs.log in the report directory")
     return p.parse_args(argv)
 
 
@@ -198,7 +200,7 @@ def main_check(argv: list[str]) -> int:
     args = p.parse_args(argv)
     import json
 
-    from model.baseline import baseline_values, compare, write_baseline
+    from model.baseline import baseline_values, compare, environment, verdict, write_baseline
     from model.errors import InputError, SolveError
     from model.run import run_case
 
@@ -223,6 +225,7 @@ def main_check(argv: list[str]) -> int:
         print(f"check {bpath}: {len(doc['values'])} values within rtol {rtol:g}")
         return 0
     print(f"check {bpath}: {len(moved)} of {len(doc['values'])} values moved beyond rtol {rtol:g}")
+    print(f"check {bpath}: {verdict(doc, moved, environment(run))}")
     print(f"  {'value':60s} {'baseline':>18s} {'now':>18s} {'rel change':>11s}")
     for k, e, a, r in moved:
         print(f"  {k:60s} {str(e):>18s} {str(a):>18s} {r:11.2e}")
@@ -237,12 +240,29 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])
     args = parse_args(argv)
+    from model.solver import SolverOptions
+
+    log_dir = None
+    if args.solver_log:
+        import tempfile
+
+        log_dir = Path(tempfile.mkdtemp(prefix="msr-highs-log-"))
+    opts = SolverOptions(path=args.solver_path, threads=args.threads, time_limit_s=args.time_limit,
+                         log_file=str(log_dir / "highs.log") if log_dir else None)
+    try:
+        return _main_solve(args, argv, opts, log_dir)
+    finally:
+        if log_dir is not None:
+            import shutil
+
+            shutil.rmtree(log_dir, ignore_errors=True)  # our own temporary folder
+
+
+def _main_solve(args, argv, opts, log_dir) -> int:
     from model.errors import InputError, SolveError
     from model.report import write_report
     from model.run import run_case
-    from model.solver import SolverOptions
 
-    opts = SolverOptions(path=args.solver_path, threads=args.threads, time_limit_s=args.time_limit)
     if not (args.scenario or args.expected_value or args.deterministic):
         from model.engine import choose_engine, run_ph_subprocess
 
@@ -268,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     suffix = {"perfect_foresight": f"-{args.scenario}", "expected_value": "-expected-value"}.get(run.mode, "")
     out = Path(args.out) if args.out else Path("reports") / (run.data.case.name + suffix)
     try:
-        write_report(run, out, ["solve.py", *argv])
+        extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}
+        write_report(run, out, ["solve.py", *argv], extra_files=extra)
     except KeyboardInterrupt:
         print("interrupted: previous report left intact", file=sys.stderr)
         return 130

@@ -1,11 +1,17 @@
 """Regression baselines: the values CI compares, flattened to ``dotted.key -> float``.
 
-A baseline JSON holds the input path (relative to the repository root), the run mode and the
-values: the objective and every cost part, each KPI number (fill rates, shares, recycled share,
-cost per kg; for stochastic runs expected cost, CVaR, EVPI, VSS and stream risk), and the
-aggregated plan (t bought per offer, t reserved per offer, t made per recipe, end stock per
-element, feed per recycling route, expansion; probability-weighted over scenarios, plus each
-scenario's total cost).
+A baseline JSON holds the input path (relative to the repository root), the run mode, the
+environment it was made in (Python, pyomo, highspy and the HiGHS library, numpy, pandas, scipy)
+with the solver options, and the values: the objective and every cost part, each KPI number (fill
+rates, shares, recycled share, cost per kg; for stochastic runs expected cost, CVaR, EVPI, VSS and
+stream risk), the marginal values of binding limits (one-sided rates, unique), and the aggregated
+plan (t bought per offer, t reserved per offer, t made per recipe, end stock per element, feed per
+recycling route, expansion; probability-weighted over scenarios, plus each scenario's total cost).
+
+The plan is the canonical optimal plan (:mod:`model.canonical`), so it does not depend on the
+machine, the HiGHS release or the order of the input lists. ``verdict`` tells a regression (the
+objective moved) from an equally cheap plan (the objective did not, plan values did), naming any
+version that differs from the baseline's.
 
 Update the committed baselines after an intended change with::
 
@@ -42,14 +48,24 @@ DETERMINISTIC_KPIS = (
     "objective_usd", "first_stage_cost_usd", "scenario_cost_usd", "penalties_usd", "magnets_delivered_t",
     "total_cost_usd_per_kg_magnet", "supply_cost_usd_per_kg_magnet", "cost_parts_usd", "streams",
     "element_supply_t", "supply_share_by_origin_group", "supply_share_by_country", "recycled_share",
-    "finished_magnets_by_origin_t",
+    "finished_magnets_by_origin_t", "marginal_values",
 )
 STOCHASTIC_KPIS = (
     "objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_stage_cost_usd", "evpi_usd", "vss_usd",
     "wait_and_see_usd", "eev_usd", "expected_value_plan_objective_usd", "expected_cost_parts_usd", "streams",
     "expected_element_supply_t", "expected_supply_share_by_origin_group", "expected_supply_share_by_country",
-    "expected_recycled_share",
+    "expected_recycled_share", "expected_marginal_values",
 )
+ENVIRONMENT = ("python", "pyomo", "highspy", "highs", "numpy", "pandas", "scipy")
+
+
+def environment(run: Run | None = None) -> dict:
+    """The versions a baseline is made or checked with (``highs``: the solver library itself)."""
+    from .report import package_versions
+    from .solver import _highs_version
+
+    pv = package_versions()
+    return {k: (_highs_version() if k == "highs" else pv.get(k)) for k in ENVIRONMENT}
 
 
 def _weighted_sum(df, by: str, col: str) -> dict:
@@ -94,8 +110,23 @@ def compare(expected: dict[str, float], actual: dict[str, float], rtol: float = 
     return rows
 
 
+def verdict(doc: dict, moved: list[tuple], now_env: dict) -> str:
+    """One line saying what kind of change ``moved`` (rows of :func:`compare`) is."""
+    was = doc.get("environment") or {}
+    differ = [f"{k} {was.get(k)} -> {now_env.get(k)}" for k in ENVIRONMENT if was.get(k) != now_env.get(k)]
+    versions = ("; versions differing from the baseline's: " + ", ".join(differ)) if differ else \
+        "; every recorded version is the baseline's"
+    if not moved:
+        return "no value moved"
+    if any(k == "objective_usd" for k, *_ in moved):
+        return f"REGRESSION: the objective moved, with {len(moved)} values in all" + versions
+    return (f"equally cheap plan: the objective is unchanged within rtol but {len(moved)} plan values moved "
+            f"(a different optimal plan, not a cost regression)" + versions)
+
+
 def write_baseline(run: Run, input_path: str, path: str | Path, mode: str = "auto") -> None:
-    doc = {"input": input_path, "mode": mode, "rtol": DEFAULT_RTOL, "values": baseline_values(run)}
+    doc = {"input": input_path, "mode": mode, "rtol": DEFAULT_RTOL, "environment": environment(run),
+           "solver_options": {k: v for k, v in run.result.options.items()}, "values": baseline_values(run)}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
 

@@ -125,7 +125,7 @@ def evaluate_plan(data, first_stage: dict[str, float], bound_kusd: float, option
     import pyomo.environ as pyo
 
     from .build import build_scenario_model
-    from .results import extract
+    from .results import extract, plan_tie_break
     from .scenarios import scenario_cases
     from .solver import SolveResult, solve
     from .stochastic import StochasticRun, cvar
@@ -141,7 +141,7 @@ def evaluate_plan(data, first_stage: dict[str, float], bound_kusd: float, option
             raise RuntimeError(f"first-stage values missing for {len(missing)} variables, e.g. {missing[0]}")
         for v in b.first_stage_vars:
             v.fix(first_stage[v.getname(fully_qualified=False)])
-        r = solve(b.model, options)
+        r = solve(b.model, options, tie_break=plan_tie_break([b]))
         res0 = res0 or r
         totals.append(float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd)))
         sols.append(extract(b, r))
@@ -190,9 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     from .io import read_case
     from .report import write_report
     from .run import Run, with_audit
-    from .solver import SolverOptions
+    from .solver import SolverOptions, new_highs
     from .stochastic_results import stochastic_solution
 
+    new_highs()  # the process's first HiGHS prints a banner: let it be ours, with stdout silenced
     comm = MPI.COMM_WORLD
     if comm.size < 3:
         if comm.rank == 0:

@@ -2,8 +2,8 @@
 
 Measured on the 2-core machine (README, ``benchmarks/RESULTS.md``): the extensive form (EF) solves
 the 200-scenario default-size case (354k columns) in about 22 s of HiGHS time, but its solve time
-grows much faster than the scenario count, and EFs of about a million columns did not finish in
-10 minutes (``../shared/spec/performance-notes.md``). ``auto`` therefore picks the EF up to
+grows much faster than the scenario count, and in earlier measurements on a synthetic LP extensive
+forms of about a million columns did not finish in 10 minutes. ``auto`` therefore picks the EF up to
 ``AUTO_PH_COLUMNS`` estimated columns and progressive hedging (mpi-sppy, ``model.decomposition``)
 beyond, when MPI and mpi-sppy are available; otherwise the EF with a note.
 """

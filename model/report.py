@@ -328,10 +328,15 @@ def manifest(run: Run, argv: list[str]) -> dict:
     }
 
 
-def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None) -> Path:
-    """Write every report file for ``run`` into ``out_dir`` atomically; returns the directory."""
+def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None,
+                 extra_files: dict[str, Path] | None = None) -> Path:
+    """Write every report file for ``run`` into ``out_dir`` atomically; returns the directory.
+
+    ``extra_files``: name -> a file the run produced (e.g. HiGHS's log), copied in with the rest."""
 
     def write(tmp: Path) -> None:
+        for name, src in (extra_files or {}).items():
+            shutil.copyfile(src, tmp / name)
         for name, df in run.solution.tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
         kpis = dict(run.solution.kpis)

@@ -20,6 +20,9 @@ Tables (one row per key; column names carry units):
 Sign convention for ``marginal_values``: the USD the objective would fall by if the bound were
 relaxed by one tonne (positive when binding). For a minimisation, HiGHS's row dual of a binding
 ``<=`` row is negative, so the marginal value is ``-dual``; duals are in kUSD/t, hence x1000.
+When the solve was given a tie-break (every run's plan is), the dual of each reported limit is its
+one-sided rate, the right derivative of the optimal cost in that limit (:mod:`model.canonical`),
+which is unique where LP duals are not.
 """
 
 from __future__ import annotations
@@ -34,6 +37,19 @@ from .solver import SolveResult
 
 KUSD = 1000.0  # USD per kUSD
 BINDING_USD_PER_T = 1e-6
+MARGINAL_FAMILIES = (  # (reported constraint kind, Pyomo constraint component): the limits whose marginal values are reported
+    ("licence_quota", "LicenceQuota"), ("supplier_capacity", "SpotCapacity"), ("supplier_capacity", "ContractCapacity"),
+    ("plant_capacity", "PlantCapacity"), ("stockpile_capacity", "StockCapacity"),
+    ("recycling_capacity", "RecyclingCapacity"), ("diversification_cap", "DiversificationCap"),
+)
+
+
+def plan_tie_break(builts, top=None, top_labels=None):
+    """The canonical-plan criteria for scenario models ``builts``, reporting marginal values of
+    :data:`MARGINAL_FAMILIES` as one-sided rates."""
+    from .canonical import tie_break
+
+    return tie_break(builts, tuple(c for _, c in MARGINAL_FAMILIES), top=top, top_labels=top_labels)
 
 
 def _val(v) -> float:
@@ -72,13 +88,15 @@ def _marginal_rows(m, b: BuiltModel, duals, scale: float) -> list[tuple]:
             mv = 0.0 if abs(mv) < 1e-7 else mv
             rows.append((kind, name_of(k), period_of(k), mv, abs(mv) > BINDING_USD_PER_T))
 
-    add("licence_quota", m.LicenceQuota, lambda k: k[0], lambda k: lab[k[1] - 1])
-    add("supplier_capacity", m.SpotCapacity, lambda k: k[0], lambda k: lab[k[1] - 1])
-    add("supplier_capacity", m.ContractCapacity, lambda k: k[0], lambda k: lab[k[1] - 1])
-    add("plant_capacity", m.PlantCapacity, lambda k: "plant", lambda k: lab[k - 1])
-    add("stockpile_capacity", m.StockCapacity, lambda k: k[0], lambda k: lab[k[1] - 1])
-    add("recycling_capacity", m.RecyclingCapacity, lambda k: k[0], lambda k: lab[k[1] - 1])
-    add("diversification_cap", m.DiversificationCap, lambda k: k[0], lambda k: str(k[1]))
+    by_period = lambda k: lab[k[1] - 1]  # noqa: E731
+    name_and_period = {
+        "LicenceQuota": (lambda k: k[0], by_period), "SpotCapacity": (lambda k: k[0], by_period),
+        "ContractCapacity": (lambda k: k[0], by_period), "PlantCapacity": (lambda k: "plant", lambda k: lab[k - 1]),
+        "StockCapacity": (lambda k: k[0], by_period), "RecyclingCapacity": (lambda k: k[0], by_period),
+        "DiversificationCap": (lambda k: k[0], lambda k: str(k[1])),
+    }
+    for kind, comp in MARGINAL_FAMILIES:
+        add(kind, m.component(comp), *name_and_period[comp])
     return rows
 
 
@@ -222,10 +240,13 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
         for e, f in mats[mat].element_content_frac.items():
             if mats[mat].kind in ("oxide", "metal", "alloy"):
                 rows.append((e, g, c, q * f, "purchased"))
-    rec = tables["recovered"]
-    country_of_group = {r.output_origin_group: (r.country or r.output_origin_group) for r in case.recycling_routes}
-    for e, g, q in zip(rec.element, rec.origin_group, rec.recovered_t):
-        rows.append((e, g, country_of_group.get(g, g), q, "recycled"))
+    # recycled output by route, so that two routes sharing an origin group keep their own countries
+    rec = b.sets.RECOVERY
+    if len(rec):
+        feed = tables["recycling"].assign(t=lambda d: d.period.map({p: i + 1 for i, p in enumerate(data.periods)}))
+        got = rec.merge(feed.rename(columns={"source": "src"})[["route", "src", "t", "feed_t"]], on=["route", "src", "t"])
+        for e, g, c, q in zip(got.e, got.g, got.country, got.coef * got.feed_t):
+            rows.append((e, g, c, q, "recycled"))
     supply = pd.DataFrame(rows, columns=["element", "origin_group", "country", "t", "how"])
     share_group = _shares(supply, "origin_group", "t") if len(supply) else {}
     share_country = _shares(supply, "country", "t") if len(supply) else {}

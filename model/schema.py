@@ -136,7 +136,16 @@ class Grade(Strict):
     id: Id
     """Magnet grade (e.g. `SH`)."""
     recipes: list[Recipe] = Field(min_length=1)
-    """Alternative element recipes; the model chooses the mix per period. The first is the reference recipe for `floor_months_of_use`."""
+    """Alternative element recipes; the model chooses the mix per period."""
+    reference_recipe: Id | None = None
+    """The recipe whose element use sets a stockpile's `floor_months_of_use` (a months-of-use floor needs one recipe to count months by). Blank: the first recipe listed, so name it when a grade has several recipes and list order should not matter."""
+
+    @property
+    def reference(self) -> "Recipe":
+        """The reference recipe: ``reference_recipe`` or else the first listed."""
+        if self.reference_recipe is None:
+            return self.recipes[0]
+        return next(r for r in self.recipes if r.id == self.reference_recipe)
 
 
 class Plant(Strict):

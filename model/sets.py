@@ -233,7 +233,7 @@ def build_sets(data: CaseData) -> ModelSets:
         elif sp.floor_months_of_use is not None:
             use_per_period = sum(
                 (sum(data.demand_as_read_t_per_period[s.id]) / T)
-                * grades[s.grade].recipes[0].element_t_per_t_magnet.get(e, 0.0) / y
+                * grades[s.grade].reference.element_t_per_t_magnet.get(e, 0.0) / y
                 for s in case.streams
             )
             floor_t[e] = sp.floor_months_of_use * use_per_period / mpp

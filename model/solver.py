@@ -31,6 +31,8 @@ class SolverOptions:
     presolve: str = "choose"
     method: str = "choose"  # HiGHS `solver` option: choose | simplex | ipm | pdlp
     random_seed: int = 0
+    canonical: bool = True  # the lexicographic tie-break of model.canonical (stdform path)
+    log_file: str | None = None  # HiGHS's own log, appended to this file (never to the console)
 
     def highs_options(self) -> dict:
         opts = {
@@ -40,6 +42,8 @@ class SolverOptions:
             "random_seed": self.random_seed,
             "output_flag": False,
         }
+        if self.log_file is not None:
+            opts |= {"output_flag": True, "log_to_console": False, "log_file": str(self.log_file)}
         if self.time_limit_s is not None:
             opts["time_limit"] = float(self.time_limit_s)
         return opts
@@ -58,13 +62,50 @@ class SolveResult:
     solver: str
     solver_version: str
     options: dict = field(default_factory=dict)
+    canonical: dict | None = None  # model.canonical.CanonicalInfo.as_dict(), when a tie-break was asked for
+    canonical_s: float = 0.0  # seconds spent making the plan canonical (tie-break stages)
+    marginal_s: float = 0.0  # seconds spent on one-sided marginal values (ranging, directional re-solves)
+
+
+_VERSION: str | None = None
+
+
+def new_highs():
+    """A ``highspy.Highs`` that prints nothing: HiGHS >= 1.16 prints its banner on the first
+    construction in a process, before any option can be set, so that one is made with the process's
+    standard output pointed at /dev/null."""
+    import os
+    import sys
+
+    import highspy
+
+    global _VERSION
+    if _VERSION is None:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _VERSION = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def _highs_version() -> str:
-    import highspy
+    if _VERSION is None:
+        new_highs()
+    return _VERSION
 
-    h = highspy.Highs()
-    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+def _recorded(options: SolverOptions) -> dict:
+    """The options as recorded in KPIs and baselines (no machine paths, so runs compare)."""
+    o = {k: v for k, v in options.highs_options().items() if k not in ("log_file", "log_to_console")}
+    return o | {"output_flag": False, "path": options.path, "canonical": options.canonical}
 
 
 def _ensure_dual_suffix(m: pyo.ConcreteModel) -> pyo.Suffix:
@@ -119,14 +160,17 @@ def _fail(status: str) -> SolveError:
     return SolveError(f"solver status '{status}': {hint}", termination=status)
 
 
-def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions(), equal_vars=None) -> SolveResult:
+def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions(), equal_vars=None, tie_break=None) -> SolveResult:
     """Solve ``m``; ``equal_vars`` (pairs of VarData) are merged into one column each (stdform only).
 
     Merging is how non-anticipativity by shared variables is done: the pair's columns are summed
     into one, their bounds intersected, and both get the merged column's value back.
+
+    ``tie_break`` (a :class:`model.canonical.TieBreak`): load the canonical optimal plan instead of
+    the vertex HiGHS stopped at, and one-sided duals on its limit rows (``options.canonical``).
     """
     if options.path == "stdform":
-        return _solve_stdform(m, options, equal_vars or [])
+        return _solve_stdform(m, options, equal_vars or [], tie_break if options.canonical else None)
     if equal_vars:
         raise ValueError("shared-variable non-anticipativity needs the stdform path")
     if options.path == "persistent":
@@ -156,7 +200,7 @@ def _merge_map(columns, equal_vars):
     return new, len(uniq)
 
 
-def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) -> SolveResult:
+def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), tie_break=None) -> SolveResult:
     import highspy
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -189,7 +233,7 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) 
         lb, ub, n = lb_red, ub_red, n_red
     A.sort_indices()
 
-    h = highspy.Highs()
+    h = new_highs()
     for k, v in options.highs_options().items():
         h.setOptionValue(k, v)
     lp = highspy.HighsLp()
@@ -216,6 +260,24 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) 
         raise _fail(status)
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
+    row_dual = np.asarray(sol.row_dual)
+    canonical, canonical_s, marginal_s = None, 0.0, 0.0
+    if tie_break is not None:
+        from . import canonical as can
+
+        tm = time.perf_counter()
+        limit = np.array([id(r.constraint) in tie_break.limit_rows for r in sf.rows], dtype=bool)
+        tau = can.TAU_REL * max(1.0, float(np.abs(c).max()) if n else 1.0)
+        row_dual, n_degenerate = can.one_sided_duals(h, limit, tau)
+        tc = time.perf_counter()
+        crit = can.column_criteria(tie_break, sf.columns, colmap, n)
+        z = float(h.getInfo().objective_function_value) - lp.offset_
+        x_can, info = can.canonical_plan(h, A, c * sense, crit, z, threads=options.threads)
+        info.degenerate_limits = n_degenerate
+        if x_can is not None:
+            x = x_can
+        canonical = info.as_dict()
+        marginal_s, canonical_s = tc - tm, time.perf_counter() - tc
     if colmap is not None:
         x = x[colmap]
     for v, val in zip(sf.columns, x):
@@ -226,7 +288,7 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) 
         elif b.value is None and a.value is not None:
             b.set_value(a.value, skip_validation=True)
     duals = _ensure_dual_suffix(m)
-    rd = np.asarray(sol.row_dual) * sense
+    rd = row_dual * sense
     for r, d in zip(sf.rows, rd):
         con = r.constraint
         duals[con] = duals.get(con, 0.0) + float(d)
@@ -236,13 +298,16 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=()) 
         objective_kusd=float(pyo.value(obj)),
         handoff_s=t1 - t0,
         solve_s=t2 - t1,
-        load_s=t3 - t2,
+        load_s=t3 - t2 - canonical_s - marginal_s,
         n_columns=n,
         n_rows=nr,
         n_nonzeros=int(A.nnz),
         solver="highs",
         solver_version=_highs_version(),
-        options=options.highs_options() | {"path": options.path},
+        options=_recorded(options),
+        canonical=canonical,
+        canonical_s=canonical_s,
+        marginal_s=marginal_s,
     )
 
 
@@ -258,6 +323,7 @@ class PersistentHighs:
         from pyomo.contrib.solver.solvers.highs import Highs
 
         self.options = options
+        new_highs()  # the process's first HiGHS prints a banner: let it be ours, with stdout silenced
         self.opt = Highs()
         self.hopts = {k: v for k, v in options.highs_options().items() if k != "output_flag"}
         self.solves = 0

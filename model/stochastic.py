@@ -48,7 +48,7 @@ import pyomo.environ as pyo
 from .build import BuiltModel, build_scenario_model
 from .data import CaseData
 from .errors import SolveError
-from .results import Solution, extract
+from .results import Solution, extract, plan_tie_break
 from .scenarios import mean_case, scenario_cases
 from .solver import SolveResult, SolverOptions, solve
 
@@ -130,7 +130,9 @@ def build_extensive_form(cases: list[CaseData], nonant: str = NONANT_DEFAULT,
 
 
 def solve_extensive_form(ef: ExtensiveForm, options: SolverOptions) -> SolveResult:
-    return solve(ef.model, options, equal_vars=list(ef.equal_vars))
+    labels = {k: b.data.scenario for k, b in enumerate(ef.scenarios)}
+    tb = plan_tie_break(list(ef.scenarios), top=ef.model, top_labels=labels)
+    return solve(ef.model, options, equal_vars=list(ef.equal_vars), tie_break=tb)
 
 
 def _solve_alone(d: CaseData, options: SolverOptions, fix: list[float] | None = None, keep: bool = False):
@@ -141,7 +143,7 @@ def _solve_alone(d: CaseData, options: SolverOptions, fix: list[float] | None = 
     if fix is not None:
         for v, x in zip(b.first_stage_vars, fix):
             v.fix(x)
-    res = solve(b.model, options)
+    res = solve(b.model, options, tie_break=plan_tie_break([b]) if keep else None)
     value = float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd))
     return (value, b, res) if keep else value
 
@@ -159,7 +161,7 @@ def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOption
     risk = cases[0].case.risk
     probs = np.array([c.probability for c in cases])
     ev_b = build_scenario_model(mean_case(cases))
-    solve(ev_b.model, options)
+    solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
     ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
     ws = np.array([_solve_alone(c, options) for c in cases])
     solved = [_solve_alone(c, options, fix=ev_first, keep=True) for c in cases]
@@ -247,7 +249,7 @@ def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), non
         ws = np.array([_solve_alone(c, options) for c in cases])
         ev_case = mean_case(cases)
         ev_b = build_scenario_model(ev_case)
-        solve(ev_b.model, options)
+        solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
         ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
         eev_note = None
         try:

@@ -129,6 +129,8 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
             bad(f"{f}.valid_to", r.valid_to, f"a month not before valid_from {r.valid_from}")
 
     for g in case.grades:
+        if g.reference_recipe is not None:
+            known(f"grades[{g.id}].reference_recipe", g.reference_recipe, {rc.id for rc in g.recipes}, f"a recipe of grade {g.id}")
         for rc in g.recipes:
             for e in rc.element_t_per_t_magnet:
                 known(f"grades[{g.id}].recipes[{rc.id}].element_t_per_t_magnet", e, elements, "tracked element")
