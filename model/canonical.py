@@ -76,6 +76,7 @@ CANONICAL_STAGES = (
 )
 TAU_REL = 1e-9  # reduced costs and duals below TAU_REL x max |cost| are noise (treated as zero)
 GUARD_REL, GUARD_ABS_KUSD = 1e-9, 1e-6  # the cost guard row: c'x <= z* (1 + 1e-9) + 1e-6 kUSD
+BATCH_COLUMNS = 4000  # blocks are solved together up to this many columns per LP (canonical_plan)
 DIRECTIONAL_STEP_T = 1e-3  # t by which a degenerate limit is raised to read its right derivative
 
 
@@ -321,8 +322,15 @@ def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) 
     c_cut = np.searchsorted(lab_c[c_ord], np.arange(ncomp + 1))
     Ab = Ab[r_ord][:, c_ord].tocsc()
     its_total = 0
+    # consecutive blocks are solved together, up to BATCH_COLUMNS columns per LP: a block-diagonal LP
+    # has the blocks' optima, and one HiGHS instance per handful of columns costs more than it solves
+    bounds, k0 = [], 0
     for k in range(ncomp):
-        rs, cs = slice(r_cut[k], r_cut[k + 1]), slice(c_cut[k], c_cut[k + 1])
+        if c_cut[k + 1] - c_cut[k0] >= BATCH_COLUMNS or k == ncomp - 1:
+            bounds.append((k0, k + 1))
+            k0 = k + 1
+    for k0, k1 in bounds:
+        rs, cs = slice(r_cut[k0], r_cut[k1]), slice(c_cut[k0], c_cut[k1])
         cols = free_cols[c_ord[cs]]
         if cs.stop == cs.start:
             continue
