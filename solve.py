@@ -236,6 +236,10 @@ SUBCOMMANDS = {"sweep": main_sweep, "compare": main_compare, "check": main_check
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background with Ctrl-C ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # an interrupt still stops the run cleanly (exit 130)
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])

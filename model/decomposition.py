@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 INSTALL_HINT = ("the ph engine needs mpi-sppy and mpi4py with an MPI library: "
-                "apt-get install openmpi-bin libopenmpi-dev && pip install -e '.[mpi]'")
+                "apt-get install openmpi-bin libopenmpi-dev && pip install -c constraints.txt -e '.[mpi]'")
 
 
 def _require():

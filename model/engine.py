@@ -25,7 +25,7 @@ def ph_available() -> tuple[bool, str]:
     import importlib.util
 
     if importlib.util.find_spec("mpi4py") is None or importlib.util.find_spec("mpisppy") is None:
-        return False, "mpi-sppy or mpi4py is not installed (pip install -e '.[mpi]')"
+        return False, "mpi-sppy or mpi4py is not installed (pip install -c constraints.txt -e '.[mpi]')"
     return True, ""
 
 

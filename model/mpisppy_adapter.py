@@ -28,7 +28,7 @@ from .data import CaseData
 from .io import read_case
 from .scenarios import scenario_cases
 
-INSTALL_HINT = "mpi-sppy is not installed: pip install -e '.[mpi]' (or '.[test]')"
+INSTALL_HINT = "mpi-sppy is not installed: pip install -c constraints.txt -e '.[mpi]' (or '.[test]')"
 
 
 @lru_cache(maxsize=8)

@@ -181,8 +181,8 @@ def _browser() -> str | None:
 def test_headless_chromium_loads_page_and_decodes_every_image(pages, kind, tmp_path):
     exe = _browser()
     if exe is None:
-        pytest.skip(f"no headless browser found on PATH (searched {', '.join(BROWSERS)}); "
-                    ".ci/run installs Debian's chromium when CI=true")
+        pytest.skip(f"no headless browser on PATH (searched {', '.join(BROWSERS)}): install Chromium "
+                    "(Debian: apt-get install chromium chromium-driver; .ci/run does when CI=true)")
     page = pages[kind][0]
     f = tmp_path / f"report-{kind}.html"
     f.write_text(page, encoding="utf-8")

@@ -17,7 +17,8 @@ from tests.test_sweep import tiny_case
 
 ROOT = Path(__file__).resolve().parents[1]
 OK, WHY = ph_available()
-needs_mpi = pytest.mark.skipif(not OK, reason=f"progressive hedging not available here: {WHY}")
+needs_mpi = pytest.mark.skipif(not OK, reason=f"progressive hedging not available here: {WHY}; it needs both "
+                                             "an mpiexec and the [mpi] extra (pip install -c constraints.txt -e '.[mpi]')")
 
 
 @needs_mpi
@@ -41,14 +42,29 @@ def test_ph_matches_extensive_form_and_passes_audit(tmp_path):
     assert not list(ROOT.glob("*.log")), "mpi-sppy logs leaked into the repository"
 
 
-def test_ph_without_mpi_names_what_to_install(tmp_path, monkeypatch, capsys):
-    import importlib.util
+@pytest.mark.parametrize("missing, hint", [
+    ("mpiexec", "apt-get install openmpi-bin libopenmpi-dev"),
+    ("mpi-sppy", "-e '.[mpi]'"),
+], ids=["no-mpiexec", "no-mpi-sppy"])
+def test_ph_without_mpi_names_what_to_install(tmp_path, monkeypatch, capsys, missing, hint):
+    """--engine ph without MPI: exit 2, one line naming what to install, nothing written.
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mpisppy" else real(name, *a))
+    Both cases are faked, so the test means the same on a machine with MPI and on one without:
+    no ``mpiexec`` on PATH, or an ``mpiexec`` but no mpi-sppy (``model.engine.ph_available`` looks
+    for mpiexec first)."""
+    import importlib.util
+    import shutil
+
+    real_which, real_find_spec = shutil.which, importlib.util.find_spec
+    fake_mpiexec = None if missing == "mpiexec" else "/usr/bin/mpiexec"  # never run: the check fails first
+    monkeypatch.setattr(shutil, "which",
+                        lambda name, *a, **k: fake_mpiexec if name == "mpiexec" else real_which(name, *a, **k))
+    if missing == "mpi-sppy":
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == "mpisppy" else real_find_spec(name, *a))
     assert solve.main([str(tiny_case(tmp_path)), "--engine", "ph", "--out", str(tmp_path / "x")]) == 2
-    err = capsys.readouterr().err
-    assert "input error: --engine" in err and "pip install -e '.[mpi]'" in err
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("input error: --engine")]
+    assert len(lines) == 1 and hint in lines[0], lines
     assert not (tmp_path / "x").exists()
 
 
