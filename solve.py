@@ -1,4 +1,4 @@
-"""Command line over :mod:`model.run`, :mod:`model.sweep` and :mod:`model.report`.
+"""Command line over :mod:`model.app.run`, :mod:`model.app.sweep` and :mod:`model.report.files`.
 
     python solve.py [INPUT.yaml] [--out DIR] [...]          solve and write reports/<case>/
     python solve.py sweep INPUT.yaml --set KEY=V1,V2,...    sweep one input scalar: reports/<case>-sweep/
@@ -122,9 +122,9 @@ def main_sweep(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     from model.errors import InputError, SolveError
-    from model.report import write_sweep_report
-    from model.solver import SolverOptions
-    from model.sweep import run_sweep
+    from model.report.files import write_sweep_report
+    from model.solve.highs import SolverOptions
+    from model.app.sweep import run_sweep
 
     try:
         key, values = _parse_set(args.set)
@@ -159,7 +159,7 @@ def main_compare(argv: list[str]) -> int:
     args = p.parse_args(argv)
     import json
 
-    from model.report import kpi_differences, write_compare_report
+    from model.report.files import kpi_differences, write_compare_report
 
     docs = []
     for d in (args.a, args.b):
@@ -200,9 +200,9 @@ def main_check(argv: list[str]) -> int:
     args = p.parse_args(argv)
     import json
 
-    from model.baseline import baseline_values, compare, environment, verdict, write_baseline
+    from model.app.baseline import baseline_values, compare, environment, verdict, write_baseline
     from model.errors import InputError, SolveError
-    from model.run import run_case
+    from model.app.run import run_case
 
     bpath = Path(args.baseline)
     try:
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])
     args = parse_args(argv)
-    from model.solver import SolverOptions
+    from model.solve.highs import SolverOptions
 
     log_dir = None
     if args.solver_log:
@@ -264,11 +264,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main_solve(args, argv, opts, log_dir) -> int:
     from model.errors import InputError, SolveError
-    from model.report import write_report
-    from model.run import run_case
+    from model.report.files import write_report
+    from model.app.run import run_case
 
     if not (args.scenario or args.expected_value or args.deterministic):
-        from model.engine import choose_engine, run_ph_subprocess
+        from model.stochastic.engine import choose_engine, run_ph_subprocess
 
         try:
             engine, why = choose_engine(args.input, args.engine)

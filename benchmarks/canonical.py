@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str]) -> int:
-    from model.run import run_case
+    from model.app.run import run_case
 
     cases = argv or [str(ROOT / "inputs" / "base.yaml"), str(ROOT / "inputs" / "sampled.yaml")]
     print(f"{'case':24s} {'columns':>9s} {'main HiGHS s':>13s} {'canonical s':>12s} {'ratio':>6s} "

@@ -5,7 +5,7 @@
     python benchmarks/generate.py OUT_DIR --from-base inputs/base.yaml --periods 36 --scenarios 500 [--seed 1]
 
 Writes ``OUT_DIR/case.yaml`` plus ``OUT_DIR/data/{demand,prices,capacity}.csv``: a case that
-``model.io.read_case`` loads like any other. Every random figure is drawn from
+``model.input.io.read_case`` loads like any other. Every random figure is drawn from
 ``numpy.random.default_rng(seed)``, so the same arguments give byte-identical files.
 
 Structure (like the default case, ``inputs/base.yaml``):
@@ -401,7 +401,7 @@ def _extend_csv(src: Path, dst: Path, periods: int, kind: str) -> None:
 def write_from_base(out_dir: str | Path, base: str | Path, periods: int | None = None, scenarios: int = 500,
                     seed: int = 1, name: str | None = None) -> Path:
     """A case extending ``base`` (its structure and size), horizon ``periods``, ``scenarios`` sampled."""
-    from model.io import load_yaml
+    from model.input.io import load_yaml
 
     out = Path(out_dir)
     (out / "data").mkdir(parents=True, exist_ok=True)
@@ -434,10 +434,10 @@ def write_from_base(out_dir: str | Path, base: str | Path, periods: int | None =
 
 def check(path: Path) -> str:
     """Load with ``read_case`` and solve the case's first scenario alone (deterministic)."""
-    from model.build import build_scenario_model
-    from model.io import read_case
-    from model.scenarios import scenario_cases
-    from model.solver import SolverOptions, solve
+    from model.components.build import build_scenario_model
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
+    from model.solve.highs import SolverOptions, solve
 
     data = read_case(path)
     cases = scenario_cases(data)

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import highspy  # noqa: E402
 import pyomo.environ as pyo  # noqa: E402
 
-from model.build import build_scenario_model  # noqa: E402
-from model.io import read_case  # noqa: E402
-from model.solver import SolverOptions, solve  # noqa: E402
+from model.components.build import build_scenario_model  # noqa: E402
+from model.input.io import read_case  # noqa: E402
+from model.solve.highs import SolverOptions, solve  # noqa: E402
 
 
 def path_stdform(m):
@@ -92,8 +92,8 @@ def model_builder(data, ef: bool = False):
     """A function returning a freshly built Pyomo model of ``data`` (its scenarios' EF when ``ef``)."""
     if not ef:
         return lambda: build_scenario_model(data).model
-    from model.scenarios import scenario_cases
-    from model.stochastic import build_extensive_form
+    from model.input.scenarios import scenario_cases
+    from model.stochastic.extensive import build_extensive_form
 
     cases = scenario_cases(data)
     return lambda: build_extensive_form(cases, nonant="rows").model
@@ -111,7 +111,7 @@ def measure(data, repeat: int = 5, paths=tuple(PATHS), ef: bool = False, progres
     out = {"case": data.case.name, "ef": ef, "scenarios": None, "variables": n_vars, "constraints": n_cons,
            "build_s": build_s, "repeat": repeat, "paths": {}}
     if ef:
-        from model.scenarios import scenario_cases
+        from model.input.scenarios import scenario_cases
 
         out["scenarios"] = len(scenario_cases(data))
     for name in paths:  # warm-up (imports, first-call costs) on the one-scenario model, not timed

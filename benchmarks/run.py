@@ -24,7 +24,7 @@ Targets (each printed as a measured figure and HOLDS / DOES NOT HOLD):
 1. ``python solve.py`` on ``inputs/base.yaml`` end to end (subprocess wall time, report written to a
    temporary directory) under 60 s;
 2. a warm sweep of 10 values of one input scalar (default ``risk.risk_weight_lambda`` 0..0.9 on
-   ``inputs/base.yaml``, ``model.sweep.run_sweep``) under 3 cold-solve times;
+   ``inputs/base.yaml``, ``model.app.sweep.run_sweep``) under 3 cold-solve times;
 3. (``--large`` only) 500 sampled scenarios x 36 monthly periods x the default case's size solved to
    1e-4 relative gap within 10x the wait-and-see floor (the sum of the 500 single-scenario HiGHS
    solve times), peak memory under 8 GB. The engine is chosen by ``--engine`` (``solve_large``;
@@ -158,7 +158,7 @@ def _fmt_gb(b) -> str:
 class RunClock:
     """Times ``highspy.Highs.run`` and gives it the time left before ``deadline``.
 
-    Benchmark instrumentation only (installed in the measuring subprocess): ``model.solver``
+    Benchmark instrumentation only (installed in the measuring subprocess): ``model.solve.highs``
     does not return its hand-off and HiGHS times when the solve stops at a time limit, so the
     run call is wrapped to record when HiGHS starts and stops and to keep the Highs object (for its
     column/row counts and iteration counts). The time limit is set here, just before ``run``, so
@@ -226,7 +226,7 @@ def _warm_up() -> float:
     call) on a one-variable model, so that the timed hand-off is that of the model, not of imports."""
     import pyomo.environ as pyo
 
-    from model.solver import SolverOptions, solve
+    from model.solve.highs import SolverOptions, solve
 
     t = time.perf_counter()
     m = pyo.ConcreteModel()
@@ -242,8 +242,8 @@ def _ef_measure(cases, time_limit: float | None, threads: int, rec: Recorder, t_
     import pyomo.environ as pyo  # noqa: F401  (imported before timing)
 
     from model.errors import SolveError
-    from model.solver import SolverOptions
-    from model.stochastic import build_extensive_form, collect, solve_extensive_form
+    from model.solve.highs import SolverOptions
+    from model.stochastic.extensive import build_extensive_form, collect, solve_extensive_form
 
     deadline = None if time_limit is None else t_start + time_limit
     rec(warmup_s=_warm_up())
@@ -284,8 +284,8 @@ def child_size(case: str, time_limit: float | None, threads: int, out: str) -> i
     t_start = time.perf_counter()
     rec = Recorder(Path(out), case=case, status="running")
     rec(phase="read")
-    from model.io import read_case
-    from model.scenarios import scenario_cases
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
 
     data = read_case(case)
     cases = scenario_cases(data)
@@ -304,7 +304,7 @@ def _solve_large_ph(cases, time_limit: float | None, threads: int, rec: Recorder
     """Progressive hedging (mpi-sppy, 3 ranks) through the project's own launcher; reads its report."""
     import json as _json
 
-    from model.engine import ph_available, run_ph_subprocess
+    from model.stochastic.engine import ph_available, run_ph_subprocess
 
     ok, why = ph_available()
     if not ok:
@@ -351,8 +351,8 @@ def solve_large(cases, engine: str = "ef", time_limit: float | None = 900.0, thr
 def child_large(case: str, engine: str, time_limit: float | None, threads: int, out: str) -> int:
     t0 = time.perf_counter()
     rec = Recorder(Path(out), case=case, engine=engine, status="running")
-    from model.io import read_case
-    from model.scenarios import scenario_cases
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
 
     data = read_case(case)
     cases = scenario_cases(data)
@@ -365,10 +365,10 @@ def child_floor(case: str, time_limit: float | None, threads: int, out: str) -> 
     """Wait-and-see floor: each scenario alone (build_scenario_model + solve); sum of HiGHS solve times."""
     t0 = time.perf_counter()
     rec = Recorder(Path(out), case=case, status="running")
-    from model.build import build_scenario_model
-    from model.io import read_case
-    from model.scenarios import scenario_cases
-    from model.solver import SolverOptions, solve
+    from model.components.build import build_scenario_model
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
+    from model.solve.highs import SolverOptions, solve
 
     cases = scenario_cases(read_case(case))
     opts = SolverOptions(threads=threads)
@@ -395,11 +395,11 @@ def child_floor(case: str, time_limit: float | None, threads: int, out: str) -> 
 
 
 def _instrument_sweep() -> dict:
-    """Where a warm sweep's time goes: in this child process only, wrap what ``model.sweep`` calls
+    """Where a warm sweep's time goes: in this child process only, wrap what ``model.app.sweep`` calls
     (EF build, persistent re-solve, collect, KPI tables) and record each call's duration. After the
     warm points, ``run_sweep`` calls the KPI tables twice more (its cold solve and the unconstrained
     reference); ``sweep_parts`` keeps only the first ``points`` calls."""
-    import model.sweep as msw
+    import model.app.sweep as msw
 
     calls: dict = {"ef_build": [], "persistent_solve": [], "highs": [], "collect": [], "point_kpis": []}
 
@@ -444,11 +444,11 @@ def sweep_parts(calls: dict) -> dict:
 
 def child_sweep(case: str, key: str, values: list[float], cold_repeats: int, threads: int, out: str) -> int:
     rec = Recorder(Path(out), case=case, key=key, values=values, status="running")
-    from model.io import read_case
-    from model.solver import SolverOptions
-    from model.stochastic import run_stochastic
-    from model.stochastic_results import stochastic_solution
-    from model.sweep import run_sweep
+    from model.input.io import read_case
+    from model.solve.highs import SolverOptions
+    from model.stochastic.extensive import run_stochastic
+    from model.results.stochastic import stochastic_solution
+    from model.app.sweep import run_sweep
 
     opts = SolverOptions(threads=threads)
     calls = _instrument_sweep()

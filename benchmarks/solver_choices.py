@@ -34,9 +34,9 @@ def main() -> int:
     import highspy
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    from model.io import read_case
-    from model.scenarios import scenario_cases
-    from model.stochastic import build_extensive_form
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
+    from model.stochastic.extensive import build_extensive_form
 
     ap = argparse.ArgumentParser()
     ap.add_argument("input", nargs="?", default="inputs/sampled.yaml")

@@ -38,12 +38,12 @@ class SolveError(Exception):
 
     For an infeasible model, ``conflict_rows`` (Pyomo ConstraintData) and ``conflict_bounds``
     ((VarData, "lower"|"upper") pairs) hold an irreducible infeasible subset found by HiGHS;
-    :mod:`model.diagnose` turns them into input terms.
+    :mod:`model.results.diagnose` turns them into input terms.
     """
 
     def __init__(self, message: str, termination: str = "error", conflict_rows=(), conflict_bounds=()):
         self.termination = termination
         self.conflict_rows = list(conflict_rows)
         self.conflict_bounds = list(conflict_bounds)
-        self.conflicts: list[str] = []  # the IIS in input terms, filled in by model.diagnose
+        self.conflicts: list[str] = []  # the IIS in input terms, filled in by model.results.diagnose
         super().__init__(message)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 import solve
-from model.io import MAX_FILE_BYTES
+from model.input.io import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "bad_inputs"
@@ -106,7 +106,7 @@ def test_corpus_files_match_their_generator(tmp_path):
 
 def test_the_valid_base_case_solves():
     """The corpus's starting point is valid: every failure below comes from its one defect."""
-    from model.run import run_case
+    from model.app.run import run_case
 
     run = run_case(CORPUS / "valid" / "case.yaml", evpi_vss=False)
     assert run.mode == "stochastic" and run.result.termination == "optimal"
@@ -189,7 +189,7 @@ def test_csv_over_the_size_limit_and_at_it(tmp_path, capsys):
     assert "(file size)" in line and "10 MiB" in line
     assert not out.exists()
 
-    from model.io import read_case
+    from model.input.io import read_case
 
     (tmp_path / "demand.csv").write_text(_padded(demand, MAX_FILE_BYTES))
     assert (tmp_path / "demand.csv").stat().st_size == MAX_FILE_BYTES
@@ -208,7 +208,7 @@ def test_docs_state_the_size_limit():
 @pytest.mark.parametrize("variant", ["csv-crlf", "csv-bom", "csv-trailing-comment", "csv-quoted", "csv-spaces",
                                      "yaml-bom", "yaml-crlf"])
 def test_harmless_file_variants_still_load(variant, tmp_path):
-    from model.io import read_case
+    from model.input.io import read_case
 
     shutil.copytree(CORPUS / "valid", tmp_path / "v")
     case, demand = tmp_path / "v" / "case.yaml", tmp_path / "v" / "demand.csv"

@@ -1,4 +1,4 @@
-"""The canonical optimal plan and one-sided marginal values (``model.canonical``), by hand.
+"""The canonical optimal plan and one-sided marginal values (``model.solve.canonical``), by hand.
 
 Every case starts from ``tests.tiny.base_case``: one element X, a recipe needing 0.5 t X per t
 magnet, one civil stream of 10 t magnet/period (so 5 t X/period), shortage 100 USD/kg, a spot
@@ -16,9 +16,9 @@ import copy
 import pyomo.environ as pyo
 import pytest
 
-from model.build import build_scenario_model
-from model.results import extract, plan_tie_break
-from model.solver import SolverOptions, solve
+from model.components.build import build_scenario_model
+from model.results.tables import extract, plan_tie_break
+from model.solve.highs import SolverOptions, solve
 from tests.tiny import base_case, make
 
 approx = lambda x: pytest.approx(x, rel=1e-9, abs=1e-7)  # noqa: E731
@@ -148,7 +148,7 @@ def test_default_case_canonical_plan_costs_the_optimum(default_det_run):
 @pytest.fixture(scope="module")
 def default_det_run():
     from tests.conftest import ROOT
-    from model.run import run_case
+    from model.app.run import run_case
 
     return run_case(ROOT / "inputs" / "base.yaml", mode="deterministic")
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from model.errors import SolveError
-from model.solver import solve
+from model.solve.highs import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ["purchases", "reservations", "arrivals", "production", "eligibility_use", "magnet_purchases", "stock",
@@ -230,7 +230,7 @@ def test_time_limit_hit_stochastic_reports_best_plan_bound_and_gap(tmp_path):
 def test_failed_audit_exits_4_and_marks_the_report(tmp_path, monkeypatch, capsys):
     """The audit is independent of the solve: make it fail and the run must say so and exit 4."""
     import solve
-    from model import audit
+    from model.results import audit
 
     real = audit.audit_run
 

@@ -2,19 +2,19 @@
 
 from pathlib import Path
 
-from model.docgen import render
+from model.input.docgen import render
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_inputs_reference_is_current():
     committed = (ROOT / "docs" / "inputs.md").read_text()
-    assert committed == render(), "docs/inputs.md is stale: run `python -m model.docgen > docs/inputs.md`"
+    assert committed == render(), "docs/inputs.md is stale: run `python -m model.input.docgen > docs/inputs.md`"
 
 
 def test_every_schema_field_is_documented():
-    from model import schema
-    from model.docgen import ORDER
+    from model.input import schema
+    from model.input.docgen import ORDER
 
     for cls in ORDER:
         for name, f in cls.model_fields.items():

@@ -1,4 +1,4 @@
-"""plan.xlsx (model/excel.py): written for a deterministic and the default stochastic run, reopened
+"""plan.xlsx (model/report/excel.py): written for a deterministic and the default stochastic run, reopened
 with openpyxl, and checked sheet by sheet: sheets, headers with units, frozen header rows,
 autofilters, number formats, the KPI objective, row counts, the manifest, and the row-limit note."""
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-import model.excel as xl
-from model.excel import column_header, write_excel
-from model.run import run_case
+import model.report.excel as xl
+from model.report.excel import column_header, write_excel
+from model.app.run import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "inputs" / "base.yaml"

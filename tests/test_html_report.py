@@ -1,4 +1,4 @@
-"""The self-contained HTML report (``model.html_report.render_html``).
+"""The self-contained HTML report (``model.report.html.render_html``).
 
 Three pages are rendered once per module: a tiny deterministic case with a shortage (most tables
 empty: no stockpile, no recycling, no licence), the default case deterministic, and the default
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from model.html_report import SECTION_IDS, render_html
-from model.report import manifest
-from model.run import run_case, run_data
+from model.report.html import SECTION_IDS, render_html
+from model.report.files import manifest
+from model.app.run import run_case, run_data
 from tests.tiny import base_case, make
 
 ROOT = Path(__file__).resolve().parents[1]

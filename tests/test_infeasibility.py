@@ -7,7 +7,7 @@ import yaml
 
 import solve
 from model.errors import SolveError
-from model.run import run_data, run_stochastic_data
+from model.app.run import run_data, run_stochastic_data
 from tests.tiny import base_case, make
 
 

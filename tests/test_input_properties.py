@@ -3,7 +3,7 @@
 (a) Random VALID small instances (1-3 elements, 1-3 origin groups, 1-4 spot/contract offers, 0-2 licence
     rules of random regimes, 1-2 grades with 1-2 recipes, 1-2 streams, optional stockpile, swarf loop,
     diversification limit and two listed scenarios, 1-6 periods) are accepted and solve to optimal.
-    When ``model.audit`` is present, its independent audit of the plan must pass as well (the test works
+    When ``model.results.audit`` is present, its independent audit of the plan must pass as well (the test works
     without it).
 (b) Random MUTATIONS of valid cases (``inputs/base.yaml``, ``tests.tiny.base_case`` and the bad-input
     corpus's valid case) - a key deleted, a leaf set to a value of another type / negative / huge / NaN /
@@ -24,12 +24,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from model.errors import InputError
-from model.io import case_from_mapping, load_yaml, read_case
-from model.run import run_data, run_stochastic_data
+from model.input.io import case_from_mapping, load_yaml, read_case
+from model.app.run import run_data, run_stochastic_data
 from tests.tiny import base_case
 
 try:  # written concurrently by another engineer; the properties hold with or without it
-    from model.audit import audit_run
+    from model.results.audit import audit_run
 except ImportError:  # pragma: no cover - depends on the checkout
     audit_run = None
 

@@ -36,8 +36,8 @@ def test_sigint_mid_run_keeps_previous_report(tmp_path):
 
 def test_interrupt_while_writing_leaves_previous_report(tmp_path, monkeypatch):
     """A KeyboardInterrupt raised inside the report writer: the temporary directory is removed."""
-    from model import report
-    from model.run import run_case
+    from model.report import files as report
+    from model.app.run import run_case
 
     run = run_case("inputs/base.yaml", mode="deterministic")
     out = tmp_path / "base"

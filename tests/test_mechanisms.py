@@ -25,9 +25,9 @@ from pathlib import Path
 import pyomo.environ as pyo
 import pytest
 
-from model.build import build_scenario_model
-from model.io import case_from_mapping
-from model.solver import solve
+from model.components.build import build_scenario_model
+from model.input.io import case_from_mapping
+from model.solve.highs import solve
 from tests.tiny import base_case, make
 
 REL = 1e-9

@@ -17,10 +17,10 @@ from pathlib import Path
 import pyomo.environ as pyo
 import pytest
 
-from model.build import build_scenario_model
-from model.io import read_case
-from model.scenarios import scenario_cases
-from model.stochastic import build_extensive_form
+from model.components.build import build_scenario_model
+from model.input.io import read_case
+from model.input.scenarios import scenario_cases
+from model.stochastic.extensive import build_extensive_form
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"

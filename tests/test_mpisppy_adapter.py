@@ -6,11 +6,11 @@ mpisppy = pytest.importorskip("mpisppy", reason="mpi-sppy not installed (pip ins
 
 from mpisppy.utils import sputils  # noqa: E402
 
-from model.io import read_case  # noqa: E402
-from model.mpisppy_adapter import scenario_creator, scenario_names_creator  # noqa: E402
-from model.scenarios import scenario_cases  # noqa: E402
-from model.solver import solve  # noqa: E402
-from model.stochastic import run_stochastic  # noqa: E402
+from model.input.io import read_case  # noqa: E402
+from model.stochastic.mpisppy_adapter import scenario_creator, scenario_names_creator  # noqa: E402
+from model.input.scenarios import scenario_cases  # noqa: E402
+from model.solve.highs import solve  # noqa: E402
+from model.stochastic.extensive import run_stochastic  # noqa: E402
 from tests.tiny import base_case, make  # noqa: E402
 
 

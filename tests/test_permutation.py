@@ -1,4 +1,4 @@
-"""Permuting the input lists never changes the plan (the canonical plan of ``model.canonical``).
+"""Permuting the input lists never changes the plan (the canonical plan of ``model.solve.canonical``).
 
 A permuted copy of a case reverses every list of entries or ids in the YAML (offers, materials,
 licence rules and their selections, grades and their recipes, streams, stockpile, recycling routes,
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from model.run import run_case
+from model.app.run import run_case
 from tests.conftest import ROOT
 
 RTOL, ATOL = 1e-7, 1e-7

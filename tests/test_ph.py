@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import solve
-from model.engine import ph_available
+from model.stochastic.engine import ph_available
 from tests.test_sweep import tiny_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def test_ph_without_mpi_names_what_to_install(tmp_path, monkeypatch, capsys, mis
     """--engine ph without MPI: exit 2, one line naming what to install, nothing written.
 
     Both cases are faked, so the test means the same on a machine with MPI and on one without:
-    no ``mpiexec`` on PATH, or an ``mpiexec`` but no mpi-sppy (``model.engine.ph_available`` looks
+    no ``mpiexec`` on PATH, or an ``mpiexec`` but no mpi-sppy (``model.stochastic.engine.ph_available`` looks
     for mpiexec first)."""
     import importlib.util
     import shutil
@@ -69,7 +69,7 @@ def test_ph_without_mpi_names_what_to_install(tmp_path, monkeypatch, capsys, mis
 
 
 def test_auto_engine_keeps_the_extensive_form_for_small_cases(tmp_path):
-    from model.engine import choose_engine
+    from model.stochastic.engine import choose_engine
 
     engine, why = choose_engine(str(tiny_case(tmp_path)), "auto")
     assert engine == "ef" and "columns" in why

@@ -29,9 +29,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.common.collections import ComponentSet
 
-from model.build import build_scenario_model
-from model.io import case_from_mapping
-from model.solver import solve
+from model.components.build import build_scenario_model
+from model.input.io import case_from_mapping
+from model.solve.highs import solve
 
 TOL = 1e-6
 PRICE_A = (10, 10, 14, 18, 12, 12)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from model.baseline import baseline_values, compare
-from model.run import run_case
+from model.app.baseline import baseline_values, compare
+from model.app.run import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = sorted((ROOT / "tests" / "baselines").glob("*.json"))

@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from model.errors import InputError
-from model.io import read_case
-from model.scenarios import apply_effects, scenario_cases
-from model.schema import Effect
-from model.sets import build_sets
+from model.input.io import read_case
+from model.input.scenarios import apply_effects, scenario_cases
+from model.input.schema import Effect
+from model.components.sets import build_sets
 from tests.tiny import base_case, make
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -433,8 +433,8 @@ def test_prohibit_end_uses_by_licence_rule():
 
 def test_sampled_option_effects_share_one_window():
     """An option's effects are one event: with identical ranges they get identical windows."""
-    from model.io import read_case
-    from model.scenarios import scenario_cases
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
 
     cases = scenario_cases(read_case("inputs/sampled.yaml"))
     checked = 0

@@ -20,11 +20,11 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-from model.build import build_scenario_model
-from model.io import read_case
-from model.scenarios import mean_case, scenario_cases
-from model.solver import solve
-from model.stochastic import cvar, run_stochastic
+from model.components.build import build_scenario_model
+from model.input.io import read_case
+from model.input.scenarios import mean_case, scenario_cases
+from model.solve.highs import solve
+from model.stochastic.extensive import cvar, run_stochastic
 from tests.tiny import base_case, make
 
 ROOT = Path(__file__).resolve().parents[1]

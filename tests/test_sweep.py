@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model.io import read_case
-from model.stochastic import run_stochastic
-from model.sweep import is_warm, run_sweep
+from model.input.io import read_case
+from model.stochastic.extensive import run_stochastic
+from model.app.sweep import is_warm, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 CAP = "diversification_limits[cap_a].max_share_frac"

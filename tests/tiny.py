@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from model.data import CaseData
-from model.io import case_from_mapping
+from model.input.data import CaseData
+from model.input.io import case_from_mapping
 
 
 def base_case(periods: int = 1) -> dict:

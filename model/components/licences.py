@@ -1,0 +1,44 @@
+r"""Licences: export-licence quotas, and (through the index sets) eligibility.
+
+Eligibility is structural: ``sets.USE`` and ``sets.MAGNET_USE`` only contain
+(stream, origin) pairs whose licence admits the stream's end use in that
+period, so a stream cannot draw ineligible material at all. A ``prohibited``
+rule in force removes the pairs for its origin groups, materials and end uses;
+element stock of origin g is ineligible for end use u in t when a prohibited
+rule in force covers g, u and a material containing that element.
+
+Quotas bound orders of covered materials from covered origin groups in each
+period in force, all covered offers together. A case-by-case review lead time
+is already in ``sets.arrival_period``.
+
+Glossary
+--------
+LicenceQuota[rule, t]   sum of Purchase_t[o, t] over covered offers <= quota_t_per_period x approval_frac  (t/period)
+
+.. math::
+
+    \sum_{o \in \mathcal{O}(r,t)} \mathrm{Purchase}_{o,t} \le q_r\, \pi_r \qquad \forall (r,t)\ \text{in force}
+
+with :math:`q_r` the quota (t/period) and :math:`\pi_r` the approval share (1 unless case-by-case).
+The dual of this row is the marginal value of one more t of licensed quota.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from model.input.data import CaseData
+from model.components.registry import Registry
+from model.components.sets import ModelSets
+
+
+def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
+    rules = {r.id: r for r in data.case.licence_rules}
+    quota = {r: reg.scalar(f"licence_rules[{r}].quota_t_per_period", rules[r].quota_t_per_period)
+             for r in {k[0] for k in sets.QUOTA}}
+    m.QUOTA = pyo.Set(dimen=2, initialize=list(sets.QUOTA), ordered=True)
+    m.LicenceQuota = pyo.Constraint(
+        m.QUOTA,
+        rule=lambda m, r, t: sum(m.Purchase_t[o, t] for o in sets.QUOTA[r, t])
+        <= quota[r] * (data.approval_frac[r][t - 1] * data.quota_factor[r][t - 1]),
+    )

@@ -1,0 +1,109 @@
+r"""Recycling: in-house swarf and purchased scrap, recovery per element, capacity and expansion.
+
+Glossary
+--------
+RecycleFeed_t[route, src, t]     t of feed processed by a route in t; src is the recipe whose swarf is fed
+                                 (swarf routes) or the route's scrap material (scrap routes)
+CapacityExpansion_t_per_period[route]   added feed capacity, t/period, usable after the build lead time (first stage)
+RecyclingCapacity[route, t]      sum_src RecycleFeed <= availability x (capacity + expansion if built)  (t feed/period)
+RecoveredElement_t[e, g, t]      t of element e recovered into stock of the route's origin group g (ELEMENT inflow)
+SwarfRecycled_t[r, t]            t of recipe r's swarf fed to routes (SWARF outflow)
+ScrapUsed_t[m, t]                t of scrap material m fed to routes (SCRAP outflow)
+RecyclingCost_kusd               cost per kg feed x feed (second stage)
+SwarfCredit_kusd                 minus the credit for swarf sold rather than recycled (second stage, <= 0)
+ExpansionCost_kusd               cost_usd_per_t_per_period / 1000 x expansion, kUSD (first stage)
+
+.. math::
+
+    \sum_{src} X_{k,src,t} \le K_{k,t} + \mathbb{1}[t > L_k]\, E_k, \qquad
+    \mathrm{Recovered}_{e,g,t} = \sum_{k:\,g_k = g}\ \sum_{src} \rho_{k,e}\, c_{src,e}\, X_{k,src,t}
+
+    \mathrm{SwarfCredit} = -\kappa \sum_{r,t} \big(\mathrm{Swarf}_{r,t} - \sum_k X_{k,r,t}\big)
+
+:math:`\rho` recovery share, :math:`c` element content of the feed (the recipe's content for swarf,
+the scrap material's content for scrap), :math:`\kappa` swarf credit USD/kg.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from model.input.data import CaseData
+from model.components.registry import Balance, Registry
+from model.input.schema import SWARF_FEED
+from model.components.sets import ModelSets
+
+
+def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
+    W = data.case.risk.non_anticipative_periods
+    routes = {r.id: r for r in data.case.recycling_routes}
+    cap = data.capacity_t_per_period
+    m.RECYCLE_X = pyo.Set(dimen=3, initialize=sets.RECYCLE_X, ordered=True)
+    m.RecycleFeed_t = pyo.Var(m.RECYCLE_X, domain=pyo.NonNegativeReals)
+    exp_routes = [r for r, rt in routes.items() if rt.expansion is not None]
+    m.CapacityExpansion_t_per_period = pyo.Var(
+        exp_routes, domain=pyo.NonNegativeReals, bounds=lambda m, r: (0, routes[r].expansion.max_t_per_period)
+    )
+
+    by_route_t = defaultdict(list)
+    swarf_by_rt = defaultdict(list)
+    scrap_by_mt = defaultdict(list)
+    for (k, src, t) in sets.RECYCLE_X:
+        by_route_t[k, t].append(src)
+        if routes[k].feed == SWARF_FEED:
+            swarf_by_rt[src, t].append(k)
+        else:
+            scrap_by_mt[src, t].append(k)
+    # a route's scalar capacity may be tuned by a sweep (not when it comes from the capacity CSV)
+    scalar_cap = {
+        k: reg.scalar(f"recycling_routes[{k}].capacity_t_feed_per_period", routes[k].capacity_t_feed_per_period)
+        for k in routes if f"capacity:{k}" not in data.from_csv
+    }
+    cap_kt = {(k, t): scalar_cap.get(k, cap[k][t - 1]) for (k, t) in by_route_t}
+    m.RecyclingCapacity = pyo.Constraint(
+        list(by_route_t),
+        rule=lambda m, k, t: sum(m.RecycleFeed_t[k, src, t] for src in by_route_t[k, t])
+        <= data.availability_frac[k][t - 1]
+        * (cap_kt[k, t] + sum(m.CapacityExpansion_t_per_period[x] for x in sets.exp_avail[k, t])),
+    )
+
+    rec = sets.RECOVERY
+    recov = defaultdict(list)
+    for route, src, t, e, g, coef in zip(rec.route, rec.src, rec.t, rec.e, rec.g, rec.coef):
+        recov[e, g, int(t)].append((coef, route, src))
+    m.RecoveredElement_t = pyo.Expression(
+        list(recov), rule=lambda m, e, g, t: sum(c * m.RecycleFeed_t[k, src, t] for c, k, src in recov[e, g, t])
+    )
+    m.SwarfRecycled_t = pyo.Expression(
+        list(swarf_by_rt), rule=lambda m, r, t: sum(m.RecycleFeed_t[k, r, t] for k in swarf_by_rt[r, t])
+    )
+    m.ScrapUsed_t = pyo.Expression(
+        list(scrap_by_mt), rule=lambda m, mat, t: sum(m.RecycleFeed_t[k, mat, t] for k in scrap_by_mt[mat, t])
+    )
+    reg.add_inflow(Balance.ELEMENT, "recovered", m.RecoveredElement_t)
+    reg.add_outflow(Balance.SWARF, "recycled", m.SwarfRecycled_t)
+    reg.add_outflow(Balance.SCRAP, "recycled", m.ScrapUsed_t)
+
+    m.RecyclingCost_kusd = pyo.Expression(
+        expr=sum(routes[k].cost_usd_per_kg_feed * m.RecycleFeed_t[k, src, t] for k, src, t in sets.RECYCLE_X)
+    )
+    credit = data.case.plant.swarf_credit_usd_per_kg
+    m.SwarfCredit_kusd = pyo.Expression(
+        expr=-credit * (
+            sum(m.SwarfGenerated_t[k] for k in m.SwarfGenerated_t)
+            - sum(m.SwarfRecycled_t[k] for k in m.SwarfRecycled_t)
+        )
+    )
+    # cost_usd_per_t_per_period is in USD (not USD/kg): convert to kUSD
+    m.ExpansionCost_kusd = pyo.Expression(
+        expr=sum(routes[r].expansion.cost_usd_per_t_per_period / 1000.0 * m.CapacityExpansion_t_per_period[r]
+                 for r in exp_routes)
+    )
+    reg.add_cost("recycling", "second", m.RecyclingCost_kusd)
+    reg.add_cost("swarf_credit", "second", m.SwarfCredit_kusd)
+    reg.add_cost("capacity_expansion", "first", m.ExpansionCost_kusd)
+
+    reg.add_first_stage(m.CapacityExpansion_t_per_period[r] for r in exp_routes)
+    reg.add_first_stage(m.RecycleFeed_t[k] for k in sets.RECYCLE_X if k[2] <= W)

@@ -1,0 +1,259 @@
+"""Derived sparse index sets and coefficients, computed once with pandas.
+
+Nothing in a Pyomo rule filters with ``if``: every index set below lists only
+the keys that exist (Switch PR #34/#83). Periods are integers ``1..T``.
+
+Glossary (key tuples -> meaning)
+--------------------------------
+PURCHASE            (o, t): offer o can be ordered in period t (its arrival falls inside the horizon)
+arrival_period      (o, t) -> period the order arrives: t + lead time + review lead time of any
+                    case-by-case rule in force at t covering o
+RESERVE             (o, t): contract offer o, period t (first-stage reservation)
+ELEM_ARRIVAL        rows (e, g, a, o, t, content_frac): element e of origin g arriving in a from order (o, t)
+SCRAP_ARRIVAL       rows (material, a, o, t): scrap arriving in a from order (o, t)
+MAGNET_ARRIVAL      rows (m, g, a, o, t): finished magnet material m of origin g arriving in a
+QUOTA               (rule, t) -> list of offers whose orders in t count against the rule's quota
+STOCK_EG            (e, g): element e of origin g can be held (some offer, initial stock or recycling supplies it)
+USE                 (s, e, g, t): stream s may use element e of origin g in t (licence admits its end use)
+MAKE                (s, r, t): stream s made by recipe r in period t
+MAGNET_USE          (s, m, g, t): stream s may use finished magnet m of origin g in t
+RECYCLE_X           (route, src, t): route processes feed from src in t; src is a recipe (swarf routes,
+                    swarf of that recipe) or the route's scrap material (only when scrap can arrive in t)
+RECOVERY            rows (route, src, t, e, g, country, coef): t of element e (origin g) recovered per t feed
+exp_avail           (route, t) -> () or (route,): whether the route's expansion is usable in t
+YEARS               calendar year -> periods starting in it
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from model.input.data import CaseData
+from model.input.schema import SWARF_FEED, period_of_month
+
+ELEMENT_KINDS = ("oxide", "metal", "alloy")
+TERMINAL_PENALTY_MARKUP = 1.25
+"""Default terminal penalty = 1.25 x (largest price per kg of element + holding cost over the horizon)."""
+
+
+@dataclass(frozen=True)
+class ModelSets:
+    T: int
+    periods: tuple[int, ...]
+    PURCHASE: tuple[tuple[str, int], ...]
+    arrival_period: dict
+    RESERVE: tuple[tuple[str, int], ...]
+    ELEM_ARRIVAL: pd.DataFrame
+    SCRAP_ARRIVAL: pd.DataFrame
+    MAGNET_ARRIVAL: pd.DataFrame
+    QUOTA: dict
+    rule_in_force: dict
+    STOCK_EG: tuple[tuple[str, str], ...]
+    USE: tuple[tuple[str, str, str, int], ...]
+    MAKE: tuple[tuple[str, str, int], ...]
+    MAGNET_USE: tuple[tuple[str, str, str, int], ...]
+    RECYCLE_X: tuple[tuple[str, str, int], ...]
+    RECOVERY: pd.DataFrame
+    exp_avail: dict
+    recipe_need: dict  # (r, e) -> t element per t magnet
+    recipe_grade: dict  # r -> grade
+    YEARS: dict  # year -> tuple of periods
+    floor_t: dict  # e -> t
+    terminal_t: dict  # e -> t
+    terminal_penalty_usd_per_kg: dict  # e -> USD/kg
+
+
+def _rules_in_force(data: CaseData) -> pd.DataFrame:
+    """One row per (rule, period) the rule is in force."""
+    case = data.case
+    rows = []
+    for r in case.licence_rules:
+        p0 = period_of_month(case.horizon, r.valid_from) if r.valid_from else 1
+        p1 = period_of_month(case.horizon, r.valid_to) if r.valid_to else data.T
+        rows += [(r.id, t) for t in range(p0, p1 + 1)]
+    return pd.DataFrame(rows, columns=["rule", "t"])
+
+
+def _rule_cover(data: CaseData) -> pd.DataFrame:
+    """One row per (rule, origin group, material, end use) with the regime."""
+    rows = [
+        (r.id, g, m, u, r.regime)
+        for r in data.case.licence_rules
+        for g in r.origin_groups
+        for m in r.materials
+        for u in r.end_uses
+    ]
+    return pd.DataFrame(rows, columns=["rule", "g", "material", "end_use", "regime"])
+
+
+def build_sets(data: CaseData) -> ModelSets:
+    case = data.case
+    T = data.T
+    periods = tuple(range(1, T + 1))
+    mats = {m.id: m for m in case.materials}
+    rules = {r.id: r for r in case.licence_rules}
+
+    offers = pd.DataFrame(
+        [(o.id, o.origin_group, o.material, mats[o.material].kind, o.lead_time_periods, o.kind, o.country)
+         for o in case.offers],
+        columns=["o", "g", "material", "mkind", "lead", "okind", "country"],
+    )
+    in_force = _rules_in_force(data)
+    cover = _rule_cover(data)
+
+    # --- review lead time per (offer, order period) from case-by-case rules in force
+    ot = offers.merge(pd.DataFrame({"t": periods}), how="cross")
+    cbc = cover[cover.regime == "case_by_case"][["rule", "g", "material"]].drop_duplicates()
+    cbc = cbc.assign(review=[rules[r].review_lead_time_periods for r in cbc.rule])
+    rev = (
+        ot.merge(cbc, on=["g", "material"]).merge(in_force, on=["rule", "t"])
+        .groupby(["o", "t"], as_index=False)["review"].max()
+    )
+    ot = ot.merge(rev, on=["o", "t"], how="left").fillna({"review": 0})
+    ot["a"] = ot.t + ot.lead + ot.review.astype(int)
+    ot = ot[ot.a <= T].reset_index(drop=True)
+    PURCHASE = tuple(zip(ot.o, ot.t.astype(int)))
+    arrival_period = dict(zip(PURCHASE, ot.a.astype(int)))
+    RESERVE = tuple(zip(ot.o[ot.okind == "contract"], ot.t[ot.okind == "contract"].astype(int)))
+
+    # --- arrivals by kind
+    content = pd.DataFrame(
+        [(m.id, e, f) for m in case.materials if m.kind in ELEMENT_KINDS for e, f in m.element_content_frac.items() if f > 0],
+        columns=["material", "e", "frac"],
+    )
+    ea = ot.merge(content, on="material")[["e", "g", "a", "o", "t", "frac"]]
+    ea = ea.astype({"a": int, "t": int}).sort_values(["e", "g", "a", "o", "t"]).reset_index(drop=True)
+    sa = ot[ot.mkind == "scrap"][["material", "a", "o", "t"]].astype({"a": int, "t": int}).reset_index(drop=True)
+    ma = ot[ot.mkind == "magnet"][["material", "g", "a", "o", "t"]].astype({"a": int, "t": int}).reset_index(drop=True)
+
+    # --- quotas: purchases of covered (g, material) per rule in force
+    quota_rules = cover[cover.regime.isin(["general", "case_by_case"])][["rule", "g", "material"]].drop_duplicates()
+    qrows = ot.merge(quota_rules, on=["g", "material"]).merge(in_force, on=["rule", "t"])
+    QUOTA: dict = defaultdict(list)
+    for rule, t, o in zip(qrows.rule, qrows.t.astype(int), qrows.o):
+        QUOTA[(rule, t)].append(o)
+    # a rule in force with no orderable offer still gets a (vacuous) key only if it has members
+    QUOTA = {k: tuple(sorted(v)) for k, v in sorted(QUOTA.items())}
+    rule_in_force = {(r, int(t)): True for r, t in zip(in_force.rule, in_force.t)}
+
+    # --- prohibited (g, material, end_use, t)
+    proh = cover[cover.regime == "prohibited"].merge(in_force, on="rule")[["g", "material", "end_use", "t"]]
+
+    # --- element stock keys
+    eg = set(zip(ea.e, ea.g))
+    for sp in case.stockpile:
+        eg |= {(sp.element, g) for g, v in sp.initial_t_by_origin.items() if v > 0}
+    for rt in case.recycling_routes:
+        eg |= {(e, rt.output_origin_group) for e in rt.recovery_frac}
+    STOCK_EG = tuple(sorted(eg))
+
+    # --- recipes
+    recipe_need = {(rc.id, e): f for g in case.grades for rc in g.recipes for e, f in rc.element_t_per_t_magnet.items() if f > 0}
+    recipe_grade = {rc.id: g.id for g in case.grades for rc in g.recipes}
+    streams = pd.DataFrame([(s.id, s.grade, s.end_use) for s in case.streams], columns=["s", "grade", "end_use"])
+    recipes = pd.DataFrame(list(recipe_grade.items()), columns=["r", "grade"])
+    make = streams.merge(recipes, on="grade").merge(pd.DataFrame({"t": periods}), how="cross")
+    MAKE = tuple(zip(make.s, make.r, make.t.astype(int)))
+
+    # --- eligibility of element stock: (s, e, g, t) unless a prohibited rule in force covers
+    # origin g, the stream's end use and a material that contains element e.
+    need_e = pd.DataFrame([(r, e) for (r, e) in recipe_need], columns=["r", "e"])
+    s_e = streams.merge(recipes, on="grade").merge(need_e, on="r")[["s", "e", "end_use"]].drop_duplicates()
+    egdf = pd.DataFrame(list(STOCK_EG), columns=["e", "g"])
+    cand = s_e.merge(egdf, on="e").merge(pd.DataFrame({"t": periods}), how="cross")
+    blocked = proh.merge(content[["material", "e"]], on="material")[["g", "e", "end_use", "t"]].drop_duplicates()
+    cand = cand.merge(blocked.assign(_b=1), on=["g", "e", "end_use", "t"], how="left")
+    cand = cand[cand._b.isna()].sort_values(["s", "e", "g", "t"])
+    USE = tuple(zip(cand.s, cand.e, cand.g, cand.t.astype(int)))
+
+    # --- finished magnets: (s, m, g, t) for magnets of the stream's grade, not prohibited
+    mag = pd.DataFrame(
+        [(m.id, m.grade) for m in case.materials if m.kind == "magnet"], columns=["material", "grade"]
+    )
+    mg = offers[offers.mkind == "magnet"][["material", "g"]].drop_duplicates().merge(mag, on="material")
+    mcand = streams.merge(mg, on="grade").merge(pd.DataFrame({"t": periods}), how="cross")
+    mcand = mcand.merge(proh.assign(_b=1), on=["g", "material", "end_use", "t"], how="left")
+    mcand = mcand[mcand._b.isna()].sort_values(["s", "material", "g", "t"])
+    arrived = ma[["material", "g", "a"]].drop_duplicates().rename(columns={"a": "t"})
+    mcand = mcand.merge(arrived, on=["material", "g", "t"])
+    MAGNET_USE = tuple(zip(mcand.s, mcand.material, mcand.g, mcand.t.astype(int)))
+
+    # --- recycling throughput keys: (route, source, t); source = recipe (swarf) or scrap material
+    made_recipes = sorted({r for (_, r, _) in MAKE})
+    scrap_avail = set(zip(sa.material, sa.a))
+    rx = [
+        (rt.id, r, t)
+        for rt in case.recycling_routes if rt.feed == SWARF_FEED
+        for r in made_recipes if rt.grades is None or recipe_grade[r] in rt.grades
+        for t in periods
+    ] + [
+        (rt.id, rt.feed, t)
+        for rt in case.recycling_routes if rt.feed != SWARF_FEED
+        for t in periods if (rt.feed, t) in scrap_avail
+    ]
+    RECYCLE_X = tuple(rx)
+    routes = {rt.id: rt for rt in case.recycling_routes}
+    # element content of a t of feed from each source
+    src_content = {(r, e): f for (r, e), f in recipe_need.items()}
+    src_content.update({(m.id, e): f for m in case.materials if m.kind == "scrap" for e, f in m.element_content_frac.items() if f > 0})
+    RECOVERY = pd.DataFrame(
+        [
+            (route, src, t, e, routes[route].output_origin_group, routes[route].country or routes[route].output_origin_group,
+             rec * src_content[(src, e)])
+            for (route, src, t) in RECYCLE_X
+            for e, rec in routes[route].recovery_frac.items() if (src, e) in src_content
+        ],
+        columns=["route", "src", "t", "e", "g", "country", "coef"],
+    )
+    exp_avail = {
+        (rt.id, t): ((rt.id,) if rt.expansion is not None and t > rt.expansion.build_lead_time_periods else ())
+        for rt in case.recycling_routes for t in periods
+    }
+
+    # --- calendar years
+    from model.input.schema import month_index
+
+    years: dict[int, list[int]] = defaultdict(list)
+    for t, label in zip(periods, data.periods):
+        years[month_index(label) // 12].append(t)
+    YEARS = {y: tuple(v) for y, v in sorted(years.items())}
+
+    # --- floors and terminal requirement per element
+    mpp = case.horizon.months_per_period
+    floor_t, terminal_t, term_pen = {}, {}, {}
+    grades = {g.id: g for g in case.grades}
+    y = case.plant.yield_frac
+    for sp in case.stockpile:
+        e = sp.element
+        if sp.floor_t is not None:
+            floor_t[e] = sp.floor_t
+        elif sp.floor_months_of_use is not None:
+            use_per_period = sum(
+                (sum(data.demand_as_read_t_per_period[s.id]) / T)
+                * grades[s.grade].reference.element_t_per_t_magnet.get(e, 0.0) / y
+                for s in case.streams
+            )
+            floor_t[e] = sp.floor_months_of_use * use_per_period / mpp
+        terminal_t[e] = sp.terminal_min_t if sp.terminal_min_t is not None else sum(sp.initial_t_by_origin.values())
+        if sp.terminal_penalty_usd_per_kg is not None:
+            term_pen[e] = sp.terminal_penalty_usd_per_kg
+        else:
+            best = [
+                max(data.price_usd_per_kg[o.id]) / mats[o.material].element_content_frac[e]
+                for o in case.offers
+                if mats[o.material].kind in ELEMENT_KINDS and mats[o.material].element_content_frac.get(e, 0) > 0
+            ]
+            # strictly dearer than the dearest way to meet it: buy at the top price and hold all horizon
+            meet = (max(best) if best else 0.0) + sp.holding_cost_usd_per_kg_per_period * T
+            term_pen[e] = TERMINAL_PENALTY_MARKUP * max(meet, sp.floor_penalty_usd_per_kg)
+
+    return ModelSets(
+        T=T, periods=periods, PURCHASE=PURCHASE, arrival_period=arrival_period, RESERVE=RESERVE,
+        ELEM_ARRIVAL=ea, SCRAP_ARRIVAL=sa, MAGNET_ARRIVAL=ma, QUOTA=QUOTA,
+        rule_in_force=rule_in_force, STOCK_EG=STOCK_EG, USE=USE, MAKE=MAKE, MAGNET_USE=MAGNET_USE,
+        RECYCLE_X=RECYCLE_X, RECOVERY=RECOVERY, exp_avail=exp_avail, recipe_need=recipe_need, recipe_grade=recipe_grade,
+        YEARS=YEARS, floor_t=floor_t, terminal_t=terminal_t, terminal_penalty_usd_per_kg=term_pen,
+    )

@@ -1,0 +1,125 @@
+r"""Sourcing: orders, contract reservations, supplier capacity and arrivals.
+
+Glossary
+--------
+Purchase_t[o, t]               t of offer o's material ordered in period t (arrives in ``arrival_period[o, t]``)
+Reserve_t_per_period[o, t]     contracts: t reserved for period t (first stage)
+ElementArrivals_t[e, g, a]     t of element e of origin g arriving in period a (registered ELEMENT inflow)
+ScrapArrivals_t[m, a]          t of scrap material m arriving in a (registered SCRAP inflow)
+MagnetArrivals_t[m, g, a]      t of finished magnet m of origin g arriving in a (registered MAGNET inflow)
+SpotCapacity[o, t]             spot: Purchase <= capacity x availability                   (t/period)
+ContractCapacity[o, t]         contract: Reserve <= nominal capacity                      (t/period)
+WithinReservation[o, t]        contract: Purchase <= availability x Reserve
+MinimumTake[o, t]              contract with min_take_frac > 0: Purchase >= min_take_frac x availability x Reserve
+CommittedReservation[o, t]     contract with committed_t_per_period > 0: Reserve >= committed (hard)
+PurchaseCost_kusd              second-stage cost
+ReservationFee_kusd            first-stage cost
+
+Math
+----
+.. math::
+
+    \mathrm{ElementArrivals}_{e,g,a} = \sum_{(o,t):\, g_o = g,\ a(o,t) = a} c_{m_o,e}\, \mathrm{Purchase}_{o,t}
+
+    \mathrm{Purchase}_{o,t} \le a_{o,t}\,\mathrm{cap}_{o,t} \quad (\text{spot}), \qquad
+    \mathrm{Reserve}_{o,t} \le \mathrm{cap}_{o,t},\
+    \theta_o a_{o,t} \mathrm{Reserve}_{o,t} \le \mathrm{Purchase}_{o,t} \le a_{o,t} \mathrm{Reserve}_{o,t} \quad (\text{contract})
+
+:math:`a_{o,t}` is the scenario's availability share (1 unless an event cuts it). The reservation
+is first stage, so it is bounded by the nominal capacity; availability applies to what can be bought.
+
+    \mathrm{PurchaseCost} = \sum_{o,t} p_{o,t}\, \mathrm{Purchase}_{o,t}, \qquad
+    \mathrm{ReservationFee} = \sum_{o,t} f_o\, \mathrm{Reserve}_{o,t}
+
+with :math:`c` in t element per t material, :math:`p, f` in USD/kg, so costs are in kUSD.
+Prices are those of the order period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from model.input.data import CaseData
+from model.components.registry import Balance, Registry
+from model.components.sets import ModelSets
+
+
+def _grouped(keys, rows):
+    out = defaultdict(list)
+    for k, r in zip(keys, rows):
+        out[k].append(r)
+    return out
+
+
+def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
+    offers = {o.id: o for o in data.case.offers}
+    price = data.price_usd_per_kg
+    cap = data.capacity_t_per_period
+    avail = data.availability_frac
+    W = data.case.risk.non_anticipative_periods
+
+    # Sets
+    m.PURCHASE = pyo.Set(dimen=2, initialize=sets.PURCHASE, ordered=True)
+    m.RESERVE = pyo.Set(dimen=2, initialize=sets.RESERVE, ordered=True)
+    spot = [k for k in sets.PURCHASE if offers[k[0]].kind == "spot"]
+    contract = [k for k in sets.PURCHASE if offers[k[0]].kind == "contract"]
+    min_take = [k for k in contract if offers[k[0]].min_take_frac > 0]
+
+    # Variables
+    m.Purchase_t = pyo.Var(m.PURCHASE, domain=pyo.NonNegativeReals)
+    m.Reserve_t_per_period = pyo.Var(m.RESERVE, domain=pyo.NonNegativeReals)
+
+    # Constraints
+    m.SpotCapacity = pyo.Constraint(spot, rule=lambda m, o, t: m.Purchase_t[o, t] <= cap[o][t - 1] * avail[o][t - 1])
+    m.ContractCapacity = pyo.Constraint(
+        m.RESERVE, rule=lambda m, o, t: m.Reserve_t_per_period[o, t] <= cap[o][t - 1]
+    )
+    m.WithinReservation = pyo.Constraint(
+        contract, rule=lambda m, o, t: m.Purchase_t[o, t] <= avail[o][t - 1] * m.Reserve_t_per_period[o, t]
+    )
+    m.MinimumTake = pyo.Constraint(
+        min_take,
+        rule=lambda m, o, t: m.Purchase_t[o, t]
+        >= offers[o].min_take_frac * avail[o][t - 1] * m.Reserve_t_per_period[o, t],
+    )
+
+    committed = [k for k in sets.RESERVE if offers[k[0]].committed_t_per_period > 0]
+    m.CommittedReservation = pyo.Constraint(
+        committed, rule=lambda m, o, t: m.Reserve_t_per_period[o, t] >= offers[o].committed_t_per_period
+    )
+
+    # Arrivals (expressions), registered as balance inflows
+    ea = sets.ELEM_ARRIVAL
+    elem = _grouped(zip(ea.e, ea.g, ea.a), zip(ea.frac, ea.o, ea.t))
+    m.ElementArrivals_t = pyo.Expression(
+        list(elem), rule=lambda m, e, g, a: sum(f * m.Purchase_t[o, t] for f, o, t in elem[e, g, a])
+    )
+    sa = sets.SCRAP_ARRIVAL
+    scrap = _grouped(zip(sa.material, sa.a), zip(sa.o, sa.t))
+    m.ScrapArrivals_t = pyo.Expression(
+        list(scrap), rule=lambda m, mat, a: sum(m.Purchase_t[o, t] for o, t in scrap[mat, a])
+    )
+    ma = sets.MAGNET_ARRIVAL
+    mag = _grouped(zip(ma.material, ma.g, ma.a), zip(ma.o, ma.t))
+    m.MagnetArrivals_t = pyo.Expression(
+        list(mag), rule=lambda m, mat, g, a: sum(m.Purchase_t[o, t] for o, t in mag[mat, g, a])
+    )
+    reg.add_inflow(Balance.ELEMENT, "arrivals", m.ElementArrivals_t)
+    reg.add_inflow(Balance.SCRAP, "arrivals", m.ScrapArrivals_t)
+    reg.add_inflow(Balance.MAGNET, "arrivals", m.MagnetArrivals_t)
+
+    # Costs (kUSD)
+    m.PurchaseCost_kusd = pyo.Expression(
+        expr=sum(price[o][t - 1] * m.Purchase_t[o, t] for o, t in sets.PURCHASE)
+    )
+    m.ReservationFee_kusd = pyo.Expression(
+        expr=sum(offers[o].reservation_fee_usd_per_kg * m.Reserve_t_per_period[o, t] for o, t in sets.RESERVE)
+    )
+    reg.add_cost("purchases", "second", m.PurchaseCost_kusd)
+    reg.add_cost("reservation_fees", "first", m.ReservationFee_kusd)
+
+    # First stage: every reservation, and orders inside the non-anticipative window
+    reg.add_first_stage(m.Reserve_t_per_period[k] for k in sets.RESERVE)
+    reg.add_first_stage(m.Purchase_t[k] for k in sets.PURCHASE if k[1] <= W)

@@ -1,0 +1,67 @@
+"""Frozen, typed case data: the validated YAML plus resolved time series.
+
+``CaseData`` is the only thing the model builder sees. It is produced once by
+:func:`model.input.io.read_case` and never mutated (frozen dataclass, read-only
+mappings, tuples).
+
+Glossary
+--------
+periods[k]                 label ``YYYY-MM`` of period k+1 (periods are 1-based in the model)
+demand_t_per_period[s]     t of magnet demanded by stream s, per period
+price_usd_per_kg[o]        price of offer o's material, USD/kg, per period
+capacity_t_per_period[x]   nominal t per period for offer x, recycling route x (t feed) or ``plant`` (t magnet)
+demand_as_read_t_per_period[s]  demand of the case as read, before any scenario event (the basis of
+                           a months-of-use floor, which must not depend on the scenario)
+availability_frac[x]       share of offer or route x's nominal capacity available, per period (1 unless a
+                           scenario event says otherwise); contract reservations are bounded by the nominal
+                           capacity, purchases by reservation x availability
+quota_factor[r]            multiplier on licence rule r's quota, per period (scenario events; default 1)
+approval_frac[r]           case-by-case approval share of rule r, per period (default the rule's approval_frac)
+from_csv                   ``kind:id`` of every series taken from a CSV column (e.g. ``capacity:plant``)
+scenario                   name of the scenario this data represents (``base`` for the case as read)
+probability                its probability
+input_files                (path, sha256) of every file read
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from model.input.schema import CaseInput
+
+
+def freeze_series(d: dict[str, list[float]]) -> Mapping[str, tuple[float, ...]]:
+    return MappingProxyType({k: tuple(float(x) for x in v) for k, v in d.items()})
+
+
+@dataclass(frozen=True)
+class CaseData:
+    case: CaseInput
+    periods: tuple[str, ...]
+    demand_t_per_period: Mapping[str, tuple[float, ...]]
+    price_usd_per_kg: Mapping[str, tuple[float, ...]]
+    capacity_t_per_period: Mapping[str, tuple[float, ...]]
+    demand_as_read_t_per_period: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    availability_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    quota_factor: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    approval_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    from_csv: frozenset = frozenset()
+    scenario: str = "base"
+    probability: float = 1.0
+    input_files: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def T(self) -> int:
+        return len(self.periods)
+
+    def input_hash(self) -> str:
+        """One hash over every input file's hash, in a stable order."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for path, digest in sorted(self.input_files, key=lambda x: x[0]):
+            h.update(path.encode())
+            h.update(digest.encode())
+        return h.hexdigest()

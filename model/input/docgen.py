@@ -1,0 +1,119 @@
+"""Generate ``docs/inputs.md`` from the schema's field docstrings: ``python -m model.input.docgen``.
+
+The schema is the single source of truth for field names, types, defaults and meanings; a test
+fails when the committed page differs from what this prints.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing
+
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from model.input import schema
+
+ORDER = [
+    schema.CaseInput, schema.Horizon, schema.OriginGroup, schema.Material, schema.Offer, schema.LicenceRule,
+    schema.Grade, schema.Recipe, schema.Plant, schema.Stream, schema.StockpileElement, schema.RecyclingRoute,
+    schema.CapacityExpansion, schema.DiversificationLimit, schema.Risk, schema.TimeSeriesFiles,
+    schema.Scenarios, schema.ScenarioFactor, schema.ScenarioOption, schema.Effect, schema.Selection,
+]
+
+
+def _type_name(ann) -> str:
+    origin = typing.get_origin(ann)
+    args = typing.get_args(ann)
+    if origin is typing.Annotated:
+        base, *meta = args
+        bounds = []
+        consts = [c for m in meta for c in (getattr(m, "metadata", None) or [m])]
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            for c in consts:
+                if getattr(c, attr, None) is not None:
+                    bounds.append(f"{sym} {getattr(c, attr)}")
+        pat = next((c.pattern for c in consts if getattr(c, "pattern", None)), None)
+        if pat == r"^\d{4}-(0[1-9]|1[0-2])$":
+            return "month `YYYY-MM`"
+        if pat and base is str:
+            return "id"
+        name = _type_name(base)
+        return f"{name} ({', '.join(bounds)})" if bounds else name
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        parts = [_type_name(a) for a in args if a is not type(None)]
+        s = " or ".join(parts)
+        return s + " or blank" if type(None) in args else s
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        return f"map {_type_name(args[0])} -> {_type_name(args[1])}"
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return f"[{ann.__name__}](#{ann.__name__.lower()})"
+    return getattr(ann, "__name__", str(ann))
+
+
+def _default(f) -> str:
+    if f.is_required():
+        return "required"
+    if f.default_factory is not None:
+        v = f.default_factory()
+        return "empty" if not v else str(v)
+    d = f.default
+    if d is None:
+        return "blank"
+    if d == "":
+        return "empty"
+    if d is PydanticUndefined:
+        return "required"
+    if isinstance(d, BaseModel):
+        return "defaults"
+    return f"`{d}`"
+
+
+def render() -> str:
+    out = [
+        "# Input reference",
+        "",
+        "Generated from `model/input/schema.py` by `python -m model.input.docgen > docs/inputs.md`; do not edit by hand.",
+        "",
+        "A case is one YAML file (the default is `inputs/base.yaml`) plus optional time-series CSVs named in its",
+        "`timeseries` block. Units: masses in tonnes (t) of the named material or element, prices in USD per kg,",
+        "time in periods of `horizon.months_per_period` months; `_frac` fields are fractions in [0, 1].",
+        "Unknown keys are errors. Every problem found is reported as",
+        "`<file>: <field> = <value>: expected <what>` and the run exits with code 2, writing nothing.",
+        "",
+        "Time-series CSVs are wide: a `period` column (`YYYY-MM`, every period of the horizon once) and one",
+        "column per entity id, finite numbers >= 0. A column overrides the entity's scalar field; an entity",
+        "whose scalar is blank must have a column. Lines starting with `#` are comments.",
+        "",
+        "A case may start with `extends: other.yaml`: it then starts from that case and overrides its keys",
+        "(maps are merged key by key, lists and values replaced). `inputs/sampled.yaml` extends `base.yaml`",
+        "this way, changing only its name and scenario sampling.",
+        "",
+    ]
+    for cls in ORDER:
+        out += [f"## {cls.__name__}", ""]
+        doc = (cls.__doc__ or "").strip()
+        if doc and not doc.startswith("Usage docs"):
+            out += [doc, ""]
+        out += ["| field | type | default | meaning |", "|---|---|---|---|"]
+        for name, f in cls.model_fields.items():
+            desc = (f.description or "").replace("|", "\\|").replace("\n", " ")
+            out.append(f"| `{name}` | {_type_name(f.annotation if not f.metadata else typing.Annotated[(f.annotation, *f.metadata)])} | {_default(f)} | {desc} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> int:
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+

@@ -1,0 +1,432 @@
+"""Input schema: what a case file may contain, with units, defaults and meaning.
+
+Every class here is a frozen pydantic v2 model with ``extra="forbid"``: an
+unknown key is an input error, and nothing downstream can mutate the data.
+Each field's docstring is its reference entry; ``docs/inputs.md`` is generated
+from these docstrings (``python -m model.input.docgen``) and a test keeps it in sync.
+
+Units: mass in tonnes (t) of the named material or element; prices and costs
+in USD per kg as in the spec (``model.md``); time in periods of
+``horizon.months_per_period`` months. Fractions end in ``_frac``.
+
+Cross-references (an offer's material, a stream's grade, a rule's origin
+groups, ...) are checked in :mod:`model.input.validate`, not here, so that every
+broken reference in a file is reported at once with its path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Frac = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+PosFrac = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+NonNegInt = Annotated[int, Field(ge=0, le=10_000)]
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+SWARF_FEED = "swarf"
+"""Reserved feed name of a recycling route that takes the plant's own swarf."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, strict=False
+    )
+
+
+class Horizon(Strict):
+    start_month: Month
+    """First month of period 1, ``YYYY-MM``."""
+    periods: Annotated[int, Field(ge=1, le=600)]
+    """Number of planning periods."""
+    months_per_period: Annotated[int, Field(ge=1, le=12)] = 1
+    """Length of one period in months. Every `_per_period` quantity refers to this length."""
+
+
+class OriginGroup(Strict):
+    id: Id
+    """Origin group name used by offers, licence rules, stock and recycling (e.g. `CN`, `allied`)."""
+    description: str = ""
+    """Free text shown in reports."""
+
+
+class Material(Strict):
+    id: Id
+    """Material name referenced by offers, licence rules and recycling feeds."""
+    kind: Literal["oxide", "metal", "alloy", "scrap", "magnet"]
+    """`oxide`/`metal`/`alloy` enter element stock on arrival; `scrap` can only feed a recycling route; `magnet` is a finished magnet of `grade`."""
+    element_content_frac: dict[Id, Frac] = Field(default_factory=dict)
+    """t of element per t of material, per tracked element (not for magnets)."""
+    grade: Id | None = None
+    """Magnet grade, required when `kind` is `magnet`, forbidden otherwise."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class Offer(Strict):
+    id: Id
+    """Unique offer name; also the column name in the price and capacity CSVs."""
+    supplier: str
+    """Supplier name (a label for reports and scenario events)."""
+    country: str
+    """Country of origin, used by diversification limits."""
+    origin_group: Id
+    """Origin group for licence purposes."""
+    material: Id
+    """Material sold."""
+    kind: Literal["spot", "contract"]
+    """`spot`: buy up to capacity each period. `contract`: reserve first (a first-stage decision), then buy within the reservation."""
+    capacity_t_per_period: NonNegFloat | None = None
+    """Maximum t of material orderable per period (or reservable, for contracts). Blank: taken from the capacity CSV column named after the offer."""
+    price_usd_per_kg: NonNegFloat | None = None
+    """Purchase price, USD per kg of material. Blank: taken from the price CSV column named after the offer."""
+    lead_time_periods: NonNegInt = 0
+    """Periods between order and arrival. A case-by-case licence adds its review lead time."""
+    reservation_fee_usd_per_kg: NonNegFloat = 0.0
+    """Contracts: fee per kg of capacity reserved, paid whether bought or not."""
+    min_take_frac: Frac = 0.0
+    """Contracts: minimum share of the reservation that must be bought each period (take-or-pay). A hard constraint."""
+    committed_t_per_period: NonNegFloat = 0.0
+    """Contracts: t per period already committed (a signed contract): the reservation may not be lower. A hard constraint."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class LicenceRule(Strict):
+    id: Id
+    """Rule name; its quota constraint is reported under this name."""
+    origin_groups: list[Id] = Field(min_length=1)
+    """Origin groups whose exports the rule covers."""
+    materials: list[Id] = Field(min_length=1)
+    """Materials covered."""
+    end_uses: list[Id] = Field(min_length=1)
+    """End uses the rule governs. `prohibited` admits none of them; the other regimes admit them. An end use that no rule in force names for an origin group and material is admitted freely."""
+    regime: Literal["free", "general", "case_by_case", "prohibited"]
+    """Licence regime."""
+    quota_t_per_period: NonNegFloat | None = None
+    """`general` and `case_by_case`: t of covered material orderable per period, all covered offers together. Required for these regimes."""
+    approval_frac: Frac = 1.0
+    """`case_by_case`: share of the quota expected to be approved (the expected-value view of approval)."""
+    review_lead_time_periods: NonNegInt = 0
+    """`case_by_case`: extra periods of licence review added to the offer's lead time."""
+    valid_from: Month | None = None
+    """First month in force (`YYYY-MM`, inside the horizon). Blank: from the horizon start."""
+    valid_to: Month | None = None
+    """Last month in force (`YYYY-MM`, inside the horizon). Blank: to the horizon end."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class Recipe(Strict):
+    id: Id
+    """Recipe name, unique across grades."""
+    element_t_per_t_magnet: dict[Id, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(min_length=1)
+    """t of each element contained in 1 t of finished magnet."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class Grade(Strict):
+    id: Id
+    """Magnet grade (e.g. `SH`)."""
+    recipes: list[Recipe] = Field(min_length=1)
+    """Alternative element recipes; the model chooses the mix per period."""
+    reference_recipe: Id | None = None
+    """The recipe whose element use sets a stockpile's `floor_months_of_use` (a months-of-use floor needs one recipe to count months by). Blank: the first recipe listed, so name it when a grade has several recipes and list order should not matter."""
+
+    @property
+    def reference(self) -> "Recipe":
+        """The reference recipe: ``reference_recipe`` or else the first listed."""
+        if self.reference_recipe is None:
+            return self.recipes[0]
+        return next(r for r in self.recipes if r.id == self.reference_recipe)
+
+
+class Plant(Strict):
+    capacity_t_per_period: NonNegFloat | None = None
+    """Magnet output capacity, t of magnet per period. Blank: the capacity CSV column `plant`."""
+    yield_frac: PosFrac
+    """t of magnet per t of alloy input; the rest is swarf."""
+    conversion_cost_usd_per_kg: NonNegFloat = 0.0
+    """Oxide-to-magnet conversion cost per kg of magnet made."""
+    swarf_credit_usd_per_kg: NonNegFloat = 0.0
+    """Credit per kg of swarf that is sold rather than recycled."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class Stream(Strict):
+    id: Id
+    """Demand stream name; also the column name in the demand CSV."""
+    grade: Id
+    """Magnet grade demanded."""
+    end_use: Id
+    """End use (e.g. `civil`, `defense`) that licence rules admit or not."""
+    demand_t_per_period: NonNegFloat | None = None
+    """t of magnet per period. Blank: the demand CSV column named after the stream."""
+    shortage_cost_usd_per_kg: NonNegFloat
+    """Penalty per kg of demand left unmet."""
+    min_service_frac: Frac | None = None
+    """Hard demand-service level: in every period at least this share of demand must be met (a hard constraint; blank: none)."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class StockpileElement(Strict):
+    element: Id
+    """Element stocked (one entry per element)."""
+    initial_t_by_origin: dict[Id, NonNegFloat] = Field(default_factory=dict)
+    """Stock at the start of period 1, t of element, by origin group."""
+    capacity_t: NonNegFloat
+    """Maximum stock at the end of any period, t of element, all origin groups."""
+    holding_cost_usd_per_kg_per_period: NonNegFloat = 0.0
+    """Cost of holding 1 kg of element for one period (end-of-period stock)."""
+    floor_t: NonNegFloat | None = None
+    """Strategic floor, t of element (soft: shortfall is penalised). Give at most one of `floor_t` and `floor_months_of_use`."""
+    floor_months_of_use: NonNegFloat | None = None
+    """Strategic floor in months of average use, where use is the demand of the case as read (scenario events do not move the floor) under each grade's reference recipe divided by the plant yield."""
+    floor_penalty_usd_per_kg: NonNegFloat = 0.0
+    """Penalty per kg below the floor, per period."""
+    floor_hard: bool = False
+    """When true the floor is a hard constraint (stock may never end a period below it) instead of a penalised target."""
+    terminal_min_t: NonNegFloat | None = None
+    """Stock required at the end of the horizon, t of element (soft). Blank: the initial stock."""
+    terminal_penalty_usd_per_kg: NonNegFloat | None = None
+    """Penalty per kg below the terminal requirement. Blank: 1.25 x the larger of (the largest price per kg of element content among this element's offers + the holding cost over the whole horizon) and the floor penalty, so that meeting it is cheaper than missing it."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+    @field_validator("floor_months_of_use")
+    @classmethod
+    def _one_floor(cls, v, info):
+        if v is not None and info.data.get("floor_t") is not None:
+            raise ValueError("give floor_t or floor_months_of_use, not both")
+        return v
+
+
+class CapacityExpansion(Strict):
+    cost_usd_per_t_per_period: NonNegFloat
+    """One-off cost per t/period of added feed capacity (for the horizon; annualise or pro-rate before entering)."""
+    build_lead_time_periods: NonNegInt = 0
+    """Periods before added capacity is available (usable from period lead+1)."""
+    max_t_per_period: NonNegFloat
+    """Largest expansion, t feed per period."""
+
+
+class RecyclingRoute(Strict):
+    id: Id
+    """Route name; also the column name in the capacity CSV."""
+    feed: Id
+    """`swarf` (the plant's own swarf) or a material of kind `scrap`."""
+    grades: list[Id] | None = None
+    """Swarf routes: grades whose swarf the route accepts (a grade-locked short loop). Blank: all grades."""
+    capacity_t_feed_per_period: NonNegFloat | None = None
+    """Feed capacity, t of feed per period. Blank: the capacity CSV column named after the route."""
+    cost_usd_per_kg_feed: NonNegFloat = 0.0
+    """Processing cost per kg of feed."""
+    recovery_frac: dict[Id, PosFrac] = Field(min_length=1)
+    """Share of each element in the feed recovered into element stock. Elements not listed are not recovered."""
+    output_origin_group: Id
+    """Origin group of the recovered elements."""
+    country: str | None = None
+    """Country of the recovered elements for diversification limits. Blank: the output origin group's name."""
+    expansion: CapacityExpansion | None = None
+    """Optional capacity expansion, a first-stage decision."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class DiversificationLimit(Strict):
+    id: Id
+    """Limit name, reported with its dual."""
+    element: Id | None = None
+    """Element limited. Blank: all tracked elements together (t of element content)."""
+    group_by: Literal["origin_group", "country"]
+    """Whether `value` names an origin group or a country."""
+    value: str
+    """The origin group or country whose share is capped."""
+    max_share_frac: Frac
+    """Largest share of the basis, per calendar year, from `value`."""
+    basis: Literal["purchases", "supply"] = "purchases"
+    """`purchases`: element content of arrivals of purchased oxide/metal/alloy. `supply`: the same plus recycled output."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class Risk(Strict):
+    cvar_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    """CVaR confidence level alpha (the tail is the worst 1 - alpha of probability)."""
+    risk_weight_lambda: NonNegFloat = 0.0
+    """Weight of CVaR in the objective; 0 is risk neutral."""
+    non_anticipative_periods: NonNegInt = 1
+    """Periods decided before the scenario is known (first stage)."""
+
+
+class Selection(Strict):
+    """What a scenario effect applies to. Every criterion given must match (AND); within one criterion any listed value matches (OR). Offer criteria (`offers`, `suppliers`, `countries`, `origin_groups`, `materials`) select offers; `licence_rules` (or `origin_groups` + `materials`) select licence rules; `streams` select demand streams; `recycling_routes` select routes."""
+
+    offers: list[Id] | None = None
+    """Offer ids."""
+    suppliers: list[str] | None = None
+    """Supplier names."""
+    countries: list[str] | None = None
+    """Countries of offers."""
+    origin_groups: list[Id] | None = None
+    """Origin groups (of offers, or covered by licence rules)."""
+    materials: list[Id] | None = None
+    """Materials (of offers, or covered by licence rules)."""
+    licence_rules: list[Id] | None = None
+    """Licence rule ids."""
+    streams: list[Id] | None = None
+    """Demand stream ids."""
+    recycling_routes: list[Id] | None = None
+    """Recycling route ids."""
+
+
+class Effect(Strict):
+    """One change a scenario makes to the inputs, over a window of periods."""
+
+    kind: Literal["availability", "quota", "approval", "prohibit_end_uses", "price", "demand"]
+    """`availability`: multiply selected offers' and routes' available capacity by `factor` (0 = embargo or outage). `quota`: multiply selected rules' quota by `factor`. `approval`: set selected case-by-case rules' approval share to `approval_frac`. `prohibit_end_uses`: selected origin groups x materials may not serve `end_uses` (a de-minimis or end-user rule in force). `price`: multiply selected offers' prices by `factor`. `demand`: multiply selected streams' demand by `factor`."""
+    select: Selection
+    """What the effect applies to."""
+    factor: NonNegFloat | None = None
+    """Multiplier for `availability`, `quota`, `price` and `demand`."""
+    approval_frac: Frac | None = None
+    """New approval share for `approval`."""
+    end_uses: list[Id] | None = None
+    """End uses prohibited by `prohibit_end_uses`."""
+    start: Month
+    """First month of the window (must start after the non-anticipative window)."""
+    periods: Annotated[int, Field(ge=1, le=600)] | None = None
+    """Length of the window in periods. Blank: to the end of the horizon."""
+    start_latest: Month | None = None
+    """Sampling only: the start is drawn uniformly between `start` and this month."""
+    periods_max: Annotated[int, Field(ge=1, le=600)] | None = None
+    """Sampling only: the length is drawn uniformly between `periods` and this."""
+
+
+class ScenarioOption(Strict):
+    """A scenario (mode `listed`) or one option of a factor (modes `product` and `sample`)."""
+
+    name: Id
+    """Name, unique within its list."""
+    probability: Frac
+    """Probability; within a list they must sum to 1."""
+    effects: list[Effect] = Field(default_factory=list)
+    """Changes this scenario or option makes."""
+    description: str = ""
+    """Free text shown in reports."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class ScenarioFactor(Strict):
+    """A source of uncertainty with mutually exclusive options (e.g. the policy state)."""
+
+    name: Id
+    """Factor name."""
+    options: list[ScenarioOption] = Field(min_length=1)
+    """Mutually exclusive options; probabilities sum to 1."""
+
+
+class Scenarios(Strict):
+    """Disruption scenarios. Absent: one scenario, the case as read, with probability 1."""
+
+    mode: Literal["listed", "product", "sample"]
+    """`listed`: the scenarios in `listed`. `product`: every combination of one option per factor, probability the product. `sample`: `count` scenarios, each drawing one option per factor and each effect's window from its ranges, with `seed`; each has probability 1/count."""
+    listed: list[ScenarioOption] = Field(default_factory=list)
+    """Mode `listed`: the scenarios."""
+    factors: list[ScenarioFactor] = Field(default_factory=list)
+    """Modes `product` and `sample`: independent factors."""
+    count: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """Mode `sample`: number of scenarios drawn."""
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    """Mode `sample`: random seed (the same seed gives the same scenarios)."""
+
+
+class TimeSeriesFiles(Strict):
+    demand: str | None = None
+    """CSV, relative to the case file: a `period` column (`YYYY-MM`) and one column per stream, t of magnet per period."""
+    price: str | None = None
+    """CSV: `period` and one column per offer, USD per kg of material."""
+    capacity: str | None = None
+    """CSV: `period` and one column per offer, recycling route, or `plant`, t per period."""
+
+
+class CaseInput(Strict):
+    """A case file. File limits: the case YAML (and any YAML it `extends`) and each time-series CSV may be at most 10 MiB (10,485,760 bytes) and must be UTF-8 text. YAML anchors and aliases (`&name`, `*name`), tags (`!!python/...`), a key repeated within one mapping, and nesting deeper than 50 levels are refused. Unquoted `yes`/`no`/`on`/`off`/`true`/`false` are booleans in YAML, which no text or number field accepts: quote such text (e.g. the country code `"NO"`)."""
+
+    name: Id
+    """Case name; the default report directory is `reports/<name>/`."""
+    description: str = ""
+    """Free text shown at the top of the summary."""
+    horizon: Horizon
+    """Planning horizon."""
+    elements: list[Id] = Field(min_length=1)
+    """Tracked elements (default NdPr, Dy, Tb)."""
+    origin_groups: list[OriginGroup] = Field(min_length=1)
+    """Origin groups."""
+    end_uses: list[Id] = Field(min_length=1)
+    """End uses that streams and licence rules name."""
+    materials: list[Material] = Field(min_length=1)
+    """Purchasable materials."""
+    offers: list[Offer] = Field(min_length=1)
+    """Supplier offers."""
+    licence_rules: list[LicenceRule] = Field(default_factory=list)
+    """Licence rules. No rule in force for an origin group and material means free."""
+    grades: list[Grade] = Field(min_length=1)
+    """Magnet grades and their recipes."""
+    plant: Plant
+    """The magnet plant."""
+    streams: list[Stream] = Field(min_length=1)
+    """Demand streams."""
+    stockpile: list[StockpileElement] = Field(default_factory=list)
+    """Stockpile settings per element. An element without an entry has no stock capacity."""
+    recycling_routes: list[RecyclingRoute] = Field(default_factory=list)
+    """Recycling routes."""
+    diversification_limits: list[DiversificationLimit] = Field(default_factory=list)
+    """Diversification limits."""
+    risk: Risk = Risk()
+    """Risk settings."""
+    timeseries: TimeSeriesFiles = TimeSeriesFiles()
+    """Time-series CSV files."""
+    scenarios: Scenarios | None = None
+    """Disruption scenarios. Blank: the deterministic plan for the case as read."""
+
+
+def month_index(month: str) -> int:
+    """``'2027-03'`` -> months since year 0, for arithmetic on periods."""
+    y, m = month.split("-")
+    return int(y) * 12 + int(m) - 1
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def period_labels(h: Horizon) -> tuple[str, ...]:
+    """Start month of each period, ``YYYY-MM``."""
+    s = month_index(h.start_month)
+    return tuple(month_label(s + k * h.months_per_period) for k in range(h.periods))
+
+
+def period_of_month(h: Horizon, month: str) -> int | None:
+    """1-based period containing ``month``, or None when outside the horizon."""
+    d = month_index(month) - month_index(h.start_month)
+    if d < 0 or d >= h.periods * h.months_per_period:
+        return None
+    return d // h.months_per_period + 1
+
+
+def is_finite(x: float) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -1,0 +1,186 @@
+"""Cross-reference and consistency checks on a schema-valid case.
+
+``check_references(case, file) -> list[InputIssue]`` never raises: it returns
+every problem found so that the user sees them all at once. Field paths name
+list items by id, e.g. ``offers[cn_dy_spot].material``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from model.errors import InputIssue
+from model.input.schema import SWARF_FEED, CaseInput, period_of_month
+
+
+def _dups(ids: Iterable[str]) -> list[str]:
+    c = Counter(ids)
+    return sorted(k for k, n in c.items() if n > 1)
+
+
+def check_references(case: CaseInput, file: str) -> list[InputIssue]:
+    out: list[InputIssue] = []
+
+    def bad(field: str, value: object, expected: str) -> None:
+        out.append(InputIssue(file, field, value, expected))
+
+    elements = set(case.elements)
+    groups = {g.id for g in case.origin_groups}
+    end_uses = set(case.end_uses)
+    materials = {m.id: m for m in case.materials}
+    grades = {g.id: g for g in case.grades}
+
+    for name, ids in [
+        ("elements", case.elements),
+        ("origin_groups", [g.id for g in case.origin_groups]),
+        ("end_uses", case.end_uses),
+        ("materials", [m.id for m in case.materials]),
+        ("offers", [o.id for o in case.offers]),
+        ("licence_rules", [r.id for r in case.licence_rules]),
+        ("grades", [g.id for g in case.grades]),
+        ("grades[].recipes", [r.id for g in case.grades for r in g.recipes]),
+        ("streams", [s.id for s in case.streams]),
+        ("stockpile", [s.element for s in case.stockpile]),
+        ("recycling_routes", [r.id for r in case.recycling_routes]),
+        ("diversification_limits", [d.id for d in case.diversification_limits]),
+    ]:
+        for d in _dups(ids):
+            bad(f"{name} id", d, "unique ids (this one appears more than once)")
+    # offers, recycling routes and the plant share the capacity CSV's columns
+    offer_ids, route_ids = {o.id for o in case.offers}, {r.id for r in case.recycling_routes}
+    for d in sorted(offer_ids & route_ids):
+        bad(f"recycling_routes[{d}].id", d, "an id not used by an offer (offers and routes share the capacity CSV's columns)")
+    for name, pool in (("offers", offer_ids), ("recycling_routes", route_ids)):
+        if "plant" in pool:
+            bad(f"{name}[plant].id", "plant", "an id other than `plant` (the capacity CSV's column for the plant)")
+
+    def known(field: str, value: str, pool: set[str] | dict, what: str) -> bool:
+        if value not in pool:
+            shown = ", ".join(sorted(pool)) if len(pool) <= 12 else f"{len(pool)} known {what}"
+            bad(field, value, f"a known {what} ({shown})")
+            return False
+        return True
+
+    for m in case.materials:
+        f = f"materials[{m.id}]"
+        for e in m.element_content_frac:
+            known(f"{f}.element_content_frac", e, elements, "element")
+        if m.kind == "magnet":
+            if m.grade is None:
+                bad(f"{f}.grade", None, "a grade for a material of kind magnet")
+            else:
+                known(f"{f}.grade", m.grade, grades, "grade")
+            if m.element_content_frac:
+                bad(f"{f}.element_content_frac", "given", "none for a magnet (its content comes from the grade's recipes)")
+        else:
+            if m.grade is not None:
+                bad(f"{f}.grade", m.grade, "no grade unless kind is magnet")
+            if sum(m.element_content_frac.values()) <= 0:
+                bad(f"{f}.element_content_frac", dict(m.element_content_frac), "a positive content of at least one tracked element")
+            if sum(m.element_content_frac.values()) > 1 + 1e-9:
+                bad(f"{f}.element_content_frac", round(sum(m.element_content_frac.values()), 6), "contents summing to at most 1")
+
+    for o in case.offers:
+        f = f"offers[{o.id}]"
+        known(f"{f}.origin_group", o.origin_group, groups, "origin group")
+        if known(f"{f}.material", o.material, materials, "material"):
+            pass
+        if o.kind == "spot":
+            if o.reservation_fee_usd_per_kg:
+                bad(f"{f}.reservation_fee_usd_per_kg", o.reservation_fee_usd_per_kg, "0 for a spot offer (fees apply to contracts)")
+            if o.min_take_frac:
+                bad(f"{f}.min_take_frac", o.min_take_frac, "0 for a spot offer (minimum take applies to contracts)")
+            if o.committed_t_per_period:
+                bad(f"{f}.committed_t_per_period", o.committed_t_per_period, "0 for a spot offer (commitments apply to contracts)")
+        if o.lead_time_periods >= case.horizon.periods:
+            bad(f"{f}.lead_time_periods", o.lead_time_periods, f"fewer than the {case.horizon.periods} periods of the horizon")
+
+    for r in case.licence_rules:
+        f = f"licence_rules[{r.id}]"
+        for g in r.origin_groups:
+            known(f"{f}.origin_groups", g, groups, "origin group")
+        for m in r.materials:
+            known(f"{f}.materials", m, materials, "material")
+        for u in r.end_uses:
+            known(f"{f}.end_uses", u, end_uses, "end use")
+        if r.regime in ("general", "case_by_case") and r.quota_t_per_period is None:
+            bad(f"{f}.quota_t_per_period", "(blank)", f"a quota in t per period for regime {r.regime}")
+        if r.regime in ("free", "prohibited") and r.quota_t_per_period is not None:
+            bad(f"{f}.quota_t_per_period", r.quota_t_per_period, f"no quota for regime {r.regime}")
+        if r.regime != "case_by_case":
+            if r.approval_frac != 1.0:
+                bad(f"{f}.approval_frac", r.approval_frac, "1 unless regime is case_by_case")
+            if r.review_lead_time_periods:
+                bad(f"{f}.review_lead_time_periods", r.review_lead_time_periods, "0 unless regime is case_by_case")
+        p_from = p_to = None
+        for key in ("valid_from", "valid_to"):
+            v = getattr(r, key)
+            if v is None:
+                continue
+            p = period_of_month(case.horizon, v)
+            if p is None:
+                bad(f"{f}.{key}", v, f"a month inside the horizon starting {case.horizon.start_month} ({case.horizon.periods} periods)")
+            elif key == "valid_from":
+                p_from = p
+            else:
+                p_to = p
+        if p_from is not None and p_to is not None and p_from > p_to:
+            bad(f"{f}.valid_to", r.valid_to, f"a month not before valid_from {r.valid_from}")
+
+    for g in case.grades:
+        if g.reference_recipe is not None:
+            known(f"grades[{g.id}].reference_recipe", g.reference_recipe, {rc.id for rc in g.recipes}, f"a recipe of grade {g.id}")
+        for rc in g.recipes:
+            for e in rc.element_t_per_t_magnet:
+                known(f"grades[{g.id}].recipes[{rc.id}].element_t_per_t_magnet", e, elements, "tracked element")
+            if sum(rc.element_t_per_t_magnet.values()) <= 0:
+                bad(f"grades[{g.id}].recipes[{rc.id}].element_t_per_t_magnet", dict(rc.element_t_per_t_magnet), "a positive content of at least one element")
+
+    for s in case.streams:
+        f = f"streams[{s.id}]"
+        known(f"{f}.grade", s.grade, grades, "grade")
+        known(f"{f}.end_use", s.end_use, end_uses, "end use")
+
+    for sp in case.stockpile:
+        f = f"stockpile[{sp.element}]"
+        known(f"{f}.element", sp.element, elements, "element")
+        for g in sp.initial_t_by_origin:
+            known(f"{f}.initial_t_by_origin", g, groups, "origin group")
+        init = sum(sp.initial_t_by_origin.values())
+        if init > sp.capacity_t + 1e-9:
+            bad(f"{f}.initial_t_by_origin", round(init, 6), f"a total within capacity_t {sp.capacity_t}")
+        if sp.terminal_min_t is not None and sp.terminal_min_t > sp.capacity_t + 1e-9:
+            bad(f"{f}.terminal_min_t", sp.terminal_min_t, f"at most capacity_t {sp.capacity_t}")
+
+    countries = {o.country for o in case.offers}
+    for rt in case.recycling_routes:
+        f = f"recycling_routes[{rt.id}]"
+        countries.add(rt.country or rt.output_origin_group)
+        if rt.feed != SWARF_FEED:
+            if known(f"{f}.feed", rt.feed, set(materials) | {SWARF_FEED}, "feed (`swarf` or a scrap material)"):
+                if materials[rt.feed].kind != "scrap":
+                    bad(f"{f}.feed", rt.feed, f"`swarf` or a material of kind scrap (this one is {materials[rt.feed].kind})")
+            if rt.grades is not None:
+                bad(f"{f}.grades", rt.grades, "no grades unless feed is swarf")
+        for g in rt.grades or []:
+            known(f"{f}.grades", g, grades, "grade")
+        for e in rt.recovery_frac:
+            known(f"{f}.recovery_frac", e, elements, "element")
+        known(f"{f}.output_origin_group", rt.output_origin_group, groups, "origin group")
+        if rt.expansion is not None and rt.expansion.build_lead_time_periods >= case.horizon.periods:
+            bad(f"{f}.expansion.build_lead_time_periods", rt.expansion.build_lead_time_periods, f"fewer than the {case.horizon.periods} periods of the horizon")
+
+    for d in case.diversification_limits:
+        f = f"diversification_limits[{d.id}]"
+        if d.element is not None:
+            known(f"{f}.element", d.element, elements, "element")
+        if d.group_by == "origin_group":
+            known(f"{f}.value", d.value, groups, "origin group")
+        else:
+            known(f"{f}.value", d.value, countries, "country of an offer or recycling route")
+
+    if case.risk.non_anticipative_periods > case.horizon.periods:
+        bad("risk.non_anticipative_periods", case.risk.non_anticipative_periods, f"at most the {case.horizon.periods} periods of the horizon")
+
+    return out

@@ -1,0 +1,298 @@
+"""Extract a solved model into tidy pandas tables and a KPI dictionary. Writes nothing.
+
+Tables (one row per key; column names carry units):
+    purchases         offer, supplier, country, origin_group, material, kind, order_period, arrival_period,
+                      purchased_t, price_usd_per_kg, cost_usd
+    reservations      offer, period, reserved_t, purchased_t, fee_usd
+    arrivals          element, origin_group, period, arrived_t (element content of oxide/metal/alloy arrivals)
+    production        stream, grade, recipe, period, made_t
+    eligibility_use   stream, end_use, element, origin_group, period, used_t
+    magnet_purchases  stream, material, origin_group, period, used_t (finished magnets used)
+    stock             element, origin_group, period, stock_t
+    stock_by_element  element, period, stock_t, capacity_t, floor_t, floor_shortfall_t
+    recycling         route, source, period, feed_t
+    expansions        route, added_t_feed_per_period, usable_from, cost_usd
+    recovered         element, origin_group, period, recovered_t
+    shortages         stream, end_use, period, demand_t, made_t, bought_t, shortage_t
+    marginal_values   constraint, name, period, marginal_value_usd_per_t, binding
+    costs             term, stage, cost_usd
+
+Sign convention for ``marginal_values``: the USD the objective would fall by if the bound were
+relaxed by one tonne (positive when binding). For a minimisation, HiGHS's row dual of a binding
+``<=`` row is negative, so the marginal value is ``-dual``; duals are in kUSD/t, hence x1000.
+When the solve was given a tie-break (every run's plan is), the dual of each reported limit is its
+one-sided rate, the right derivative of the optimal cost in that limit (:mod:`model.solve.canonical`),
+which is unique where LP duals are not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from model.components.build import BuiltModel
+from model.solve.highs import SolveResult
+
+KUSD = 1000.0  # USD per kUSD
+BINDING_USD_PER_T = 1e-6
+MARGINAL_FAMILIES = (  # (reported constraint kind, Pyomo constraint component): the limits whose marginal values are reported
+    ("licence_quota", "LicenceQuota"), ("supplier_capacity", "SpotCapacity"), ("supplier_capacity", "ContractCapacity"),
+    ("plant_capacity", "PlantCapacity"), ("stockpile_capacity", "StockCapacity"),
+    ("recycling_capacity", "RecyclingCapacity"), ("diversification_cap", "DiversificationCap"),
+)
+
+
+def plan_tie_break(builts, top=None, top_labels=None):
+    """The canonical-plan criteria for scenario models ``builts``, reporting marginal values of
+    :data:`MARGINAL_FAMILIES` as one-sided rates."""
+    from model.solve.canonical import tie_break
+
+    return tie_break(builts, tuple(c for _, c in MARGINAL_FAMILIES), top=top, top_labels=top_labels)
+
+
+def _val(v) -> float:
+    x = v.value
+    return 0.0 if x is None or abs(x) < 1e-9 else float(x)
+
+
+def clean(df: pd.DataFrame, digits: int = 9) -> pd.DataFrame:
+    """Round floats to ``digits`` decimals and clear -0.0, for stable output."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].round(digits) + 0.0
+    return out
+
+
+@dataclass(frozen=True)
+class Solution:
+    tables: dict[str, pd.DataFrame]
+    kpis: dict
+
+
+def _df(rows, cols) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _marginal_rows(m, b: BuiltModel, duals, scale: float) -> list[tuple]:
+    lab = b.data.periods
+    rows = []
+
+    def add(kind: str, comp, name_of, period_of):
+        for k in comp:
+            con = comp[k]
+            d = duals.get(con, 0.0) * scale
+            mv = -d * KUSD
+            mv = 0.0 if abs(mv) < 1e-7 else mv
+            rows.append((kind, name_of(k), period_of(k), mv, abs(mv) > BINDING_USD_PER_T))
+
+    by_period = lambda k: lab[k[1] - 1]  # noqa: E731
+    name_and_period = {
+        "LicenceQuota": (lambda k: k[0], by_period), "SpotCapacity": (lambda k: k[0], by_period),
+        "ContractCapacity": (lambda k: k[0], by_period), "PlantCapacity": (lambda k: "plant", lambda k: lab[k - 1]),
+        "StockCapacity": (lambda k: k[0], by_period), "RecyclingCapacity": (lambda k: k[0], by_period),
+        "DiversificationCap": (lambda k: k[0], lambda k: str(k[1])),
+    }
+    for kind, comp in MARGINAL_FAMILIES:
+        add(kind, m.component(comp), *name_and_period[comp])
+    return rows
+
+
+def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0) -> Solution:
+    """Tables and KPIs of one scenario model.
+
+    ``duals`` maps constraints to duals (default: the model's own ``dual`` suffix). Inside an
+    extensive form a scenario's duals are weighted by its probability; pass ``dual_scale = 1/p`` to
+    report them per scenario.
+    """
+    m, data, sets = b.model, b.data, b.sets
+    duals = m.dual if duals is None else duals
+    case = data.case
+    lab = data.periods
+    offers = {o.id: o for o in case.offers}
+    streams = {s.id: s for s in case.streams}
+    price = data.price_usd_per_kg
+
+    purchases = _df(
+        [
+            (o, offers[o].supplier, offers[o].country, offers[o].origin_group, offers[o].material, offers[o].kind,
+             lab[t - 1], lab[sets.arrival_period[o, t] - 1], _val(m.Purchase_t[o, t]), price[o][t - 1],
+             _val(m.Purchase_t[o, t]) * price[o][t - 1] * KUSD)
+            for (o, t) in sets.PURCHASE
+        ],
+        ["offer", "supplier", "country", "origin_group", "material", "kind", "order_period", "arrival_period",
+         "purchased_t", "price_usd_per_kg", "cost_usd"],
+    )
+    reservations = _df(
+        [
+            (o, lab[t - 1], _val(m.Reserve_t_per_period[o, t]), _val(m.Purchase_t[o, t]),
+             _val(m.Reserve_t_per_period[o, t]) * offers[o].reservation_fee_usd_per_kg * KUSD)
+            for (o, t) in sets.RESERVE
+        ],
+        ["offer", "period", "reserved_t", "purchased_t", "fee_usd"],
+    )
+    arrivals = _df(
+        [(e, g, lab[a - 1], pyo.value(m.ElementArrivals_t[e, g, a])) for (e, g, a) in m.ElementArrivals_t],
+        ["element", "origin_group", "period", "arrived_t"],
+    )
+    production = _df(
+        [(s, streams[s].grade, r, lab[t - 1], _val(m.Make_t[s, r, t])) for (s, r, t) in sets.MAKE],
+        ["stream", "grade", "recipe", "period", "made_t"],
+    )
+    use = _df(
+        [(s, streams[s].end_use, e, g, lab[t - 1], _val(m.Use_t[s, e, g, t])) for (s, e, g, t) in sets.USE],
+        ["stream", "end_use", "element", "origin_group", "period", "used_t"],
+    )
+    magnets = _df(
+        [(s, mat, g, lab[t - 1], _val(m.MagnetUse_t[s, mat, g, t])) for (s, mat, g, t) in sets.MAGNET_USE],
+        ["stream", "material", "origin_group", "period", "used_t"],
+    )
+    stock = _df(
+        [(e, g, lab[t - 1], _val(m.Stock_t[e, g, t])) for (e, g) in sets.STOCK_EG for t in sets.periods],
+        ["element", "origin_group", "period", "stock_t"],
+    )
+    sp = {x.element: x for x in case.stockpile}
+    by_el = stock.groupby(["element", "period"], as_index=False, sort=False)["stock_t"].sum()
+    by_el["capacity_t"] = by_el.element.map(lambda e: sp[e].capacity_t if e in sp else 0.0)
+    by_el["floor_t"] = by_el.element.map(lambda e: sets.floor_t.get(e, 0.0))
+    fs = {(e, lab[t - 1]): _val(m.FloorShortfall_t[e, t]) for (e, t) in m.FloorShortfall_t}
+    by_el["floor_shortfall_t"] = [fs.get(k, 0.0) for k in zip(by_el.element, by_el.period)]
+    recycling = _df(
+        [(k, src, lab[t - 1], _val(m.RecycleFeed_t[k, src, t])) for (k, src, t) in sets.RECYCLE_X],
+        ["route", "source", "period", "feed_t"],
+    )
+    routes = {r.id: r for r in case.recycling_routes}
+    expansions = _df(
+        [
+            (k, _val(m.CapacityExpansion_t_per_period[k]),
+             lab[routes[k].expansion.build_lead_time_periods] if routes[k].expansion.build_lead_time_periods < len(lab) else None,
+             _val(m.CapacityExpansion_t_per_period[k]) * routes[k].expansion.cost_usd_per_t_per_period)
+            for k in m.CapacityExpansion_t_per_period
+        ],
+        ["route", "added_t_feed_per_period", "usable_from", "cost_usd"],
+    )
+    recovered = _df(
+        [(e, g, lab[t - 1], pyo.value(m.RecoveredElement_t[e, g, t])) for (e, g, t) in m.RecoveredElement_t],
+        ["element", "origin_group", "period", "recovered_t"],
+    )
+    made = {k: pyo.value(m.MagnetsMade_t[k]) for k in m.MagnetsMade_t}
+    bought = {k: pyo.value(m.MagnetsBought_t[k]) for k in m.MagnetsBought_t}
+    shortages = _df(
+        [
+            (s, streams[s].end_use, lab[t - 1], data.demand_t_per_period[s][t - 1], made.get((s, t), 0.0),
+             bought.get((s, t), 0.0), _val(m.Shortage_t[s, t]))
+            for (s, t) in m.STREAM_PERIOD
+        ],
+        ["stream", "end_use", "period", "demand_t", "made_t", "bought_t", "shortage_t"],
+    )
+    marginal = _df(_marginal_rows(m, b, duals, dual_scale), ["constraint", "name", "period", "marginal_value_usd_per_t", "binding"])
+    costs = _df(
+        [(c.name, c.stage, pyo.value(c.expr) * KUSD) for c in b.registry.costs],
+        ["term", "stage", "cost_usd"],
+    )
+    tables = {
+        "purchases": purchases, "reservations": reservations, "arrivals": arrivals, "production": production,
+        "eligibility_use": use, "magnet_purchases": magnets, "stock": stock, "stock_by_element": by_el,
+        "recycling": recycling, "expansions": expansions, "recovered": recovered, "shortages": shortages, "marginal_values": marginal,
+        "costs": costs,
+    }
+    tables = {k: clean(v) for k, v in tables.items()}
+    return Solution(tables=tables, kpis=compute_kpis(b, res, tables))
+
+
+def _shares(df: pd.DataFrame, key: str, value: str) -> dict:
+    out: dict = {}
+    for e, g in df.groupby("element", sort=True):
+        tot = g[value].sum()
+        by = g.groupby(key, sort=True)[value].sum()
+        out[e] = {k: (round(float(v / tot), 9) if tot > 0 else 0.0) for k, v in by.items()}
+    return out
+
+
+def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame]) -> dict:
+    data = b.data
+    m = b.model
+    case = data.case
+    costs = tables["costs"]
+    total = float(pyo.value(m.FirstStageCost_kusd + m.ScenarioCost_kusd) * KUSD)
+    first = float(pyo.value(m.FirstStageCost_kusd) * KUSD)
+    penalties = float(costs[costs.term.isin(["shortage_penalty", "floor_penalty", "terminal_penalty"])].cost_usd.sum())
+
+    sh = tables["shortages"]
+    streams = {}
+    for s, g in sh.groupby("stream", sort=True):
+        dem, short = float(g.demand_t.sum()), float(g.shortage_t.sum())
+        streams[s] = {
+            "demand_t": round(dem, 9),
+            "shortage_t": round(short, 9),
+            "fill_rate": round(1 - short / dem, 9) if dem > 0 else 1.0,
+            "periods_short": int((g.shortage_t > 1e-6).sum()),
+        }
+    delivered_kg = float((sh.demand_t - sh.shortage_t).sum()) * 1000.0
+
+    # supply by origin and country: element content of purchased arrivals plus recycled output
+    pur = tables["purchases"]
+    mats = {mm.id: mm for mm in case.materials}
+    rows = []
+    for o, g, c, mat, a, q in zip(pur.offer, pur.origin_group, pur.country, pur.material, pur.arrival_period, pur.purchased_t):
+        for e, f in mats[mat].element_content_frac.items():
+            if mats[mat].kind in ("oxide", "metal", "alloy"):
+                rows.append((e, g, c, q * f, "purchased"))
+    # recycled output by route, so that two routes sharing an origin group keep their own countries
+    rec = b.sets.RECOVERY
+    if len(rec):
+        feed = tables["recycling"].assign(t=lambda d: d.period.map({p: i + 1 for i, p in enumerate(data.periods)}))
+        got = rec.merge(feed.rename(columns={"source": "src"})[["route", "src", "t", "feed_t"]], on=["route", "src", "t"])
+        for e, g, c, q in zip(got.e, got.g, got.country, got.coef * got.feed_t):
+            rows.append((e, g, c, q, "recycled"))
+    supply = pd.DataFrame(rows, columns=["element", "origin_group", "country", "t", "how"])
+    share_group = _shares(supply, "origin_group", "t") if len(supply) else {}
+    share_country = _shares(supply, "country", "t") if len(supply) else {}
+    recycled_share = {}
+    supply_t = {}
+    for e, g in supply.groupby("element", sort=True):
+        tot = float(g.t.sum())
+        supply_t[e] = round(tot, 9)
+        recycled_share[e] = round(float(g[g.how == "recycled"].t.sum()) / tot, 9) if tot > 0 else 0.0
+
+    mp = tables["magnet_purchases"]
+    magnets_by_origin = {k: round(float(v), 9) for k, v in mp.groupby("origin_group", sort=True).used_t.sum().items()}
+
+    mv = tables["marginal_values"]
+    binding = mv[mv.binding]
+    marginal_summary = {}
+    for (kind, name), g in binding.groupby(["constraint", "name"], sort=True):
+        marginal_summary.setdefault(kind, {})[name] = {
+            "max_usd_per_t": round(float(g.marginal_value_usd_per_t.max()), 6),
+            "mean_over_binding_usd_per_t": round(float(g.marginal_value_usd_per_t.mean()), 6),
+            "binding_periods": list(g.period),
+        }
+    return {
+        "case": case.name,
+        "objective_usd": round(total, 6),
+        "first_stage_cost_usd": round(first, 6),
+        "scenario_cost_usd": round(total - first, 6),
+        "cost_parts_usd": {t: round(float(v), 6) for t, v in zip(costs.term, costs.cost_usd)},
+        "penalties_usd": round(penalties, 6),
+        "magnets_delivered_t": round(delivered_kg / 1000.0, 9),
+        "total_cost_usd_per_kg_magnet": round(total / delivered_kg, 9) if delivered_kg > 0 else None,
+        "supply_cost_usd_per_kg_magnet": round((total - penalties) / delivered_kg, 9) if delivered_kg > 0 else None,
+        "streams": streams,
+        "element_supply_t": supply_t,
+        "supply_share_by_origin_group": share_group,
+        "supply_share_by_country": share_country,
+        "recycled_share": recycled_share,
+        "finished_magnets_by_origin_t": magnets_by_origin,
+        "marginal_values": marginal_summary,
+        "solver": {
+            "termination": res.termination,
+            "name": res.solver,
+            "version": res.solver_version,
+            "path": res.options.get("path"),
+            "options": {k: v for k, v in res.options.items() if k != "path"},
+        },
+        "model_size": {"columns": res.n_columns, "rows": res.n_rows, "nonzeros": res.n_nonzeros},
+        "input_hash": data.input_hash(),
+    }

@@ -1,0 +1,386 @@
+"""Hand a built model to HiGHS, solve, check termination, load values and duals back.
+
+Two hand-off paths are implemented; ``benchmarks/handoff.py`` measures them (and the LP-file
+path) on the default case, and the README records the figures:
+
+- ``stdform`` (default): Pyomo's ``LinearStandardFormCompiler`` compiles the model to sparse
+  arrays, which are passed to HiGHS with ``highspy.Highs.passModel``. No files.
+- ``persistent``: ``pyomo.contrib.solver``'s HiGHS interface (kept for warm re-solves).
+
+Whatever the path, the termination condition is checked here: anything but a proven optimum
+raises :class:`~model.errors.SolveError` with a message a planner can act on. Duals are loaded
+into ``model.dual`` (a Pyomo import Suffix), in kUSD per unit of the row (= USD/kg per t).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyomo.environ as pyo
+
+from model.errors import SolveError
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    path: str = "stdform"
+    threads: int = 1
+    time_limit_s: float | None = None
+    presolve: str = "choose"
+    method: str = "choose"  # HiGHS `solver` option: choose | simplex | ipm | pdlp
+    random_seed: int = 0
+    canonical: bool = True  # the lexicographic tie-break of model.solve.canonical (stdform path)
+    log_file: str | None = None  # HiGHS's own log, appended to this file (never to the console)
+
+    def highs_options(self) -> dict:
+        opts = {
+            "threads": self.threads,
+            "presolve": self.presolve,
+            "solver": self.method,
+            "random_seed": self.random_seed,
+            "output_flag": False,
+        }
+        if self.log_file is not None:
+            opts |= {"output_flag": True, "log_to_console": False, "log_file": str(self.log_file)}
+        if self.time_limit_s is not None:
+            opts["time_limit"] = float(self.time_limit_s)
+        return opts
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    termination: str
+    objective_kusd: float
+    handoff_s: float
+    solve_s: float
+    load_s: float
+    n_columns: int
+    n_rows: int
+    n_nonzeros: int
+    solver: str
+    solver_version: str
+    options: dict = field(default_factory=dict)
+    canonical: dict | None = None  # model.solve.canonical.CanonicalInfo.as_dict(), when a tie-break was asked for
+    canonical_s: float = 0.0  # seconds spent making the plan canonical (tie-break stages)
+    marginal_s: float = 0.0  # seconds spent on one-sided marginal values (ranging, directional re-solves)
+
+
+_VERSION: str | None = None
+
+
+def new_highs():
+    """A ``highspy.Highs`` that prints nothing: HiGHS >= 1.16 prints its banner on the first
+    construction in a process, before any option can be set, so that one is made with the process's
+    standard output pointed at /dev/null."""
+    import os
+    import sys
+
+    import highspy
+
+    global _VERSION
+    if _VERSION is None:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _VERSION = f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _highs_version() -> str:
+    if _VERSION is None:
+        new_highs()
+    return _VERSION
+
+
+def _recorded(options: SolverOptions) -> dict:
+    """The options as recorded in KPIs and baselines (no machine paths, so runs compare)."""
+    o = {k: v for k, v in options.highs_options().items() if k not in ("log_file", "log_to_console")}
+    return o | {"output_flag": False, "path": options.path, "canonical": options.canonical}
+
+
+def _ensure_dual_suffix(m: pyo.ConcreteModel) -> pyo.Suffix:
+    if m.component("dual") is None:
+        m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
+    m.dual.clear()
+    return m.dual
+
+
+_FAIL_HINT = {
+    "Infeasible": "the hard constraints conflict (minimum takes, diversification caps or capacities); relax one and re-run",
+    "Unbounded": "some cost can fall without limit; check for a negative cost or a missing capacity",
+    "Primal infeasible or unbounded": "the model is infeasible or unbounded; check minimum takes, caps and costs",
+    "Time limit reached": "the solver stopped at the time limit before proving an optimal plan; raise --time-limit",
+    "Iteration limit reached": "the solver stopped at its iteration limit before proving an optimal plan",
+}
+
+
+def _infeasible(h, status: str, sf, colmap) -> SolveError:
+    """Ask HiGHS for an irreducible infeasible subset (IIS) and map it back to Pyomo components."""
+    import highspy
+
+    rows, bounds = [], []
+    try:
+        # from the LP, reduced to an irreducible set (the default "light" strategy can return none
+        # after presolve has proved infeasibility)
+        h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible))
+        st, iis = h.getIis()
+        if st != highspy.HighsStatus.kError and iis.valid_:
+            rows = [sf.rows[i].constraint for i in iis.row_index_]
+            first_col = {}
+            for j in range(len(sf.columns)):
+                first_col.setdefault(int(colmap[j]) if colmap is not None else j, j)
+            names = {int(highspy.IisBoundStatus.kIisBoundStatusLower): "lower",
+                     int(highspy.IisBoundStatus.kIisBoundStatusUpper): "upper",
+                     int(highspy.IisBoundStatus.kIisBoundStatusBoxed): "bounds"}
+            for j, b in zip(iis.col_index_, iis.col_bound_):
+                var = sf.columns[first_col[int(j)]]
+                side = names.get(int(b))
+                # plain non-negativity is not an input; report upper bounds and non-zero lower bounds
+                if side == "upper" or (side in ("lower", "bounds") and (var.lb or 0.0) != 0.0):
+                    bounds.append((var, side))
+    except Exception:  # noqa: BLE001 - IIS is a diagnosis aid; the infeasibility is reported either way
+        rows, bounds = [], []
+    err = _fail("Infeasible" if status == "Infeasible" else status)
+    err.conflict_rows, err.conflict_bounds = rows, bounds
+    return err
+
+
+def _fail(status: str) -> SolveError:
+    hint = _FAIL_HINT.get(status, "the solver did not return an optimal plan")
+    return SolveError(f"solver status '{status}': {hint}", termination=status)
+
+
+def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions(), equal_vars=None, tie_break=None) -> SolveResult:
+    """Solve ``m``; ``equal_vars`` (pairs of VarData) are merged into one column each (stdform only).
+
+    Merging is how non-anticipativity by shared variables is done: the pair's columns are summed
+    into one, their bounds intersected, and both get the merged column's value back.
+
+    ``tie_break`` (a :class:`model.solve.canonical.TieBreak`): load the canonical optimal plan instead of
+    the vertex HiGHS stopped at, and one-sided duals on its limit rows (``options.canonical``).
+    """
+    if options.path == "stdform":
+        return _solve_stdform(m, options, equal_vars or [], tie_break if options.canonical else None)
+    if equal_vars:
+        raise ValueError("shared-variable non-anticipativity needs the stdform path")
+    if options.path == "persistent":
+        return _solve_persistent(m, options)
+    raise ValueError(f"unknown solver path {options.path!r} (expected stdform or persistent)")
+
+
+def _merge_map(columns, equal_vars):
+    """Column -> merged column index (union-find over the pairs); returns (index array, n merged)."""
+    pos = {id(v): j for j, v in enumerate(columns)}
+    parent = list(range(len(columns)))
+
+    def find(j):
+        while parent[j] != j:
+            parent[j] = parent[parent[j]]
+            j = parent[j]
+        return j
+
+    for a, b in equal_vars:
+        ja, jb = pos.get(id(a)), pos.get(id(b))
+        if ja is not None and jb is not None:
+            ra, rb = find(ja), find(jb)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(j) for j in range(len(columns))], dtype=np.int64)
+    uniq, new = np.unique(roots, return_inverse=True)
+    return new, len(uniq)
+
+
+def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), tie_break=None) -> SolveResult:
+    import highspy
+    from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+    t0 = time.perf_counter()
+    sf = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    obj = sf.objectives[0]
+    sense = 1.0 if obj.sense == pyo.minimize else -1.0
+    n, nr = len(sf.columns), len(sf.rows)
+    inf = highspy.kHighsInf
+    lb = np.array([-inf if v.lb is None else v.lb for v in sf.columns], dtype=float)
+    ub = np.array([inf if v.ub is None else v.ub for v in sf.columns], dtype=float)
+    rhs = np.asarray(sf.rhs, dtype=float)
+    bt = np.array([r.bound_type for r in sf.rows], dtype=int)
+    row_lo = np.where(bt <= 0, rhs, -inf)  # 0: equality, -1: >=
+    row_hi = np.where(bt >= 0, rhs, inf)  # 0: equality, +1: <=
+    A = sf.A.tocsc()
+    c = np.asarray(sf.c.toarray()).ravel() if n else np.zeros(0)
+    colmap = None
+    if equal_vars:
+        import scipy.sparse as sp
+
+        colmap, n_red = _merge_map(sf.columns, equal_vars)
+        P = sp.csc_array((np.ones(n), (np.arange(n), colmap)), shape=(n, n_red))
+        A = (A @ P).tocsc()
+        c = P.T @ c
+        lb_red = np.full(n_red, -inf)
+        ub_red = np.full(n_red, inf)
+        np.maximum.at(lb_red, colmap, lb)
+        np.minimum.at(ub_red, colmap, ub)
+        lb, ub, n = lb_red, ub_red, n_red
+    A.sort_indices()
+
+    h = new_highs()
+    for k, v in options.highs_options().items():
+        h.setOptionValue(k, v)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = nr
+    lp.col_cost_ = c * sense
+    lp.col_lower_ = lb
+    lp.col_upper_ = ub
+    lp.row_lower_ = row_lo
+    lp.row_upper_ = row_hi
+    lp.offset_ = float(sf.c_offset[0]) * sense if len(sf.c_offset) else 0.0
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    h.passModel(lp)
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    status = h.modelStatusToString(h.getModelStatus())
+    if status in ("Infeasible", "Primal infeasible or unbounded"):
+        raise _infeasible(h, status, sf, colmap)
+    if status != "Optimal":
+        raise _fail(status)
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    row_dual = np.asarray(sol.row_dual)
+    canonical, canonical_s, marginal_s = None, 0.0, 0.0
+    if tie_break is not None:
+        from model.solve import canonical as can
+
+        tm = time.perf_counter()
+        limit = np.array([id(r.constraint) in tie_break.limit_rows for r in sf.rows], dtype=bool)
+        tau = can.TAU_REL * max(1.0, float(np.abs(c).max()) if n else 1.0)
+        row_dual, n_degenerate = can.one_sided_duals(h, limit, tau)
+        tc = time.perf_counter()
+        crit = can.column_criteria(tie_break, sf.columns, colmap, n)
+        z = float(h.getInfo().objective_function_value) - lp.offset_
+        x_can, info = can.canonical_plan(h, A, c * sense, crit, z, threads=options.threads)
+        info.degenerate_limits = n_degenerate
+        if x_can is not None:
+            x = x_can
+        canonical = info.as_dict()
+        marginal_s, canonical_s = tc - tm, time.perf_counter() - tc
+    if colmap is not None:
+        x = x[colmap]
+    for v, val in zip(sf.columns, x):
+        v.set_value(float(val), skip_validation=True)
+    for a, b in equal_vars:  # a variable the compiler dropped (in no active row) takes its partner's value
+        if a.value is None and b.value is not None:
+            a.set_value(b.value, skip_validation=True)
+        elif b.value is None and a.value is not None:
+            b.set_value(a.value, skip_validation=True)
+    duals = _ensure_dual_suffix(m)
+    rd = row_dual * sense
+    for r, d in zip(sf.rows, rd):
+        con = r.constraint
+        duals[con] = duals.get(con, 0.0) + float(d)
+    t3 = time.perf_counter()
+    return SolveResult(
+        termination="optimal",
+        objective_kusd=float(pyo.value(obj)),
+        handoff_s=t1 - t0,
+        solve_s=t2 - t1,
+        load_s=t3 - t2 - canonical_s - marginal_s,
+        n_columns=n,
+        n_rows=nr,
+        n_nonzeros=int(A.nnz),
+        solver="highs",
+        solver_version=_highs_version(),
+        options=_recorded(options),
+        canonical=canonical,
+        canonical_s=canonical_s,
+        marginal_s=marginal_s,
+    )
+
+
+class PersistentHighs:
+    """A HiGHS instance kept across solves of one model (``pyomo.contrib.solver``), for sweeps.
+
+    After the first solve only parameter changes are looked for (``auto_updates`` limited to
+    ``update_parameters``), so a re-solve after changing a mutable Param costs little more than
+    HiGHS's warm-started dual simplex.
+    """
+
+    def __init__(self, options: SolverOptions = SolverOptions()):
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        self.options = options
+        new_highs()  # the process's first HiGHS prints a banner: let it be ours, with stdout silenced
+        self.opt = Highs()
+        self.hopts = {k: v for k, v in options.highs_options().items() if k != "output_flag"}
+        self.solves = 0
+        self._highs_time_so_far = 0.0  # the interface reports HiGHS time summed over the kept model's solves
+
+    def _only_parameters(self) -> None:
+        au = self.opt.config.auto_updates
+        for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                  "update_vars", "update_named_expressions", "update_objective"):
+            setattr(au, k, False)
+        au.update_parameters = True
+
+    def solve(self, m: pyo.ConcreteModel) -> SolveResult:
+        from pyomo.contrib.solver.common.results import TerminationCondition
+
+        if self.solves == 1:
+            self._only_parameters()
+        t0 = time.perf_counter()
+        res = self.opt.solve(m, solver_options=self.hopts, load_solutions=False,
+                             raise_exception_on_nonoptimal_result=False)
+        t2 = time.perf_counter()
+        self.solves += 1
+        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            name = {
+                TerminationCondition.provenInfeasible: "Infeasible",
+                TerminationCondition.unbounded: "Unbounded",
+                TerminationCondition.infeasibleOrUnbounded: "Primal infeasible or unbounded",
+                TerminationCondition.maxTimeLimit: "Time limit reached",
+                TerminationCondition.iterationLimit: "Iteration limit reached",
+            }.get(res.termination_condition, str(res.termination_condition))
+            raise _fail(name)
+        res.solution_loader.load_vars()
+        duals = _ensure_dual_suffix(m)
+        for con, d in res.solution_loader.get_duals().items():
+            duals[con] = float(d)
+        t3 = time.perf_counter()
+        obj = next(m.component_data_objects(pyo.Objective, active=True))
+        total = float(res.timing_info.highs_time or 0.0)
+        solve_s = max(total - self._highs_time_so_far, 0.0)
+        self._highs_time_so_far = total
+        n_vars = sum(1 for v in m.component_data_objects(pyo.Var, active=True) if not v.fixed)
+        n_cons = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+        return SolveResult(
+            termination="optimal",
+            objective_kusd=float(pyo.value(obj)),
+            handoff_s=max(t2 - t0 - solve_s, 0.0),
+            solve_s=solve_s,
+            load_s=t3 - t2,
+            n_columns=n_vars,
+            n_rows=n_cons,
+            n_nonzeros=-1,
+            solver="highs",
+            solver_version=_highs_version(),
+            options=self.hopts | {"path": "persistent"},
+        )
+
+
+def _solve_persistent(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
+    return PersistentHighs(options).solve(m)

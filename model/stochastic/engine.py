@@ -1,0 +1,120 @@
+"""Choose the stochastic engine from the problem size; launch progressive hedging under MPI.
+
+Measured on the 2-core machine (README, ``benchmarks/RESULTS.md``): the extensive form (EF) solves
+the 200-scenario default-size case (354k columns) in about 22 s of HiGHS time, but its solve time
+grows much faster than the scenario count, and in earlier measurements on a synthetic LP extensive
+forms of about a million columns did not finish in 10 minutes. ``auto`` therefore picks the EF up to
+``AUTO_PH_COLUMNS`` estimated columns and progressive hedging (mpi-sppy, ``model.decomposition``)
+beyond, when MPI and mpi-sppy are available; otherwise the EF with a note.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+AUTO_PH_COLUMNS = 1_000_000
+
+
+def ph_available() -> tuple[bool, str]:
+    if shutil.which("mpiexec") is None:
+        return False, "no mpiexec on PATH (Debian: apt-get install openmpi-bin libopenmpi-dev)"
+    import importlib.util
+
+    if importlib.util.find_spec("mpi4py") is None or importlib.util.find_spec("mpisppy") is None:
+        return False, "mpi-sppy or mpi4py is not installed (pip install -c constraints.txt -e '.[mpi]')"
+    return True, ""
+
+
+def estimated_columns(path: str) -> tuple[int, int]:
+    """(scenario count, estimated EF columns): one scenario's columns times the scenario count."""
+    import pyomo.environ as pyo
+
+    from model.components.build import build_scenario_model
+    from model.input.io import read_case
+    from model.input.scenarios import scenario_cases
+
+    data = read_case(path)
+    cases = scenario_cases(data)
+    b = build_scenario_model(cases[0])
+    per = sum(1 for v in b.model.component_data_objects(pyo.Var) if not v.fixed)
+    return len(cases), per * len(cases)
+
+
+def choose_engine(path: str, requested: str) -> tuple[str, str]:
+    if requested == "ef":
+        return "ef", ""
+    ok, why_not = ph_available()
+    if requested == "ph":
+        if not ok:
+            from model.errors import InputError, InputIssue
+
+            raise InputError([InputIssue("--engine", "engine", "ph", f"an MPI setup: {why_not}")])
+        return "ph", "requested"
+    n, cols = estimated_columns(path)
+    if n <= 1:
+        return "ef", ""
+    if cols <= AUTO_PH_COLUMNS:
+        return "ef", f"{n} scenarios, about {cols:,} columns: within the extensive form's measured range"
+    if not ok:
+        return "ef", f"about {cols:,} columns would favour progressive hedging, but {why_not}"
+    return "ph", f"{n} scenarios, about {cols:,} columns: beyond the extensive form's measured range"
+
+
+# Runtime variables an MPI process (even a singleton, e.g. any process that imported mpi4py) exports
+# to its children; a child mpiexec that inherits them fails at once and silently. A user's own
+# OMPI_MCA_* transport settings are kept.
+_MPI_RUNTIME = ("PMIX_", "ORTE_", "PRTE_", "OMPI_APP_", "OMPI_COMM_", "OMPI_UNIVERSE_", "OMPI_FIRST_",
+                "OMPI_ARGV", "OMPI_COMMAND", "OMPI_NUM_APP_CTX", "OMPI_FILE_LOCATION", "OMPI_MCA_ess",
+                "OMPI_MCA_orte_", "OMPI_MCA_pmix")
+
+
+def clean_mpi_env(environ) -> dict:
+    return {k: v for k, v in environ.items() if not k.startswith(_MPI_RUNTIME)}
+
+
+def mpiexec_command(ranks: int) -> list[str]:
+    cmd = ["mpiexec"]
+    try:
+        out = subprocess.run(["mpiexec", "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    if "Open MPI" in out or "OpenRTE" in out:
+        cmd += ["--oversubscribe"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd += ["--allow-run-as-root"]
+    return cmd + ["-n", str(ranks)]
+
+
+def run_ph_subprocess(path: str, out: str | None, ranks: int, rel_gap: float, time_limit: float | None,
+                      threads: int) -> int:
+    """``mpiexec -n RANKS python -m model.decomposition ...``; returns its exit code."""
+    if ranks < 3:
+        print("input error: --ranks: expected at least 3 (hub, Lagrangian bound, xhat bound)", file=sys.stderr)
+        return 2
+    import tempfile
+
+    from model.input.io import read_case
+
+    out = Path(out) if out else Path("reports") / f"{read_case(path).case.name}-ph"
+    cmd = mpiexec_command(ranks) + [sys.executable, "-m", "model.decomposition", str(Path(path).resolve()),
+                                    "--rel-gap", str(rel_gap), "--threads", str(threads), "--out", str(out.resolve())]
+    if time_limit is not None:
+        cmd += ["--time-limit", str(time_limit)]
+    env = clean_mpi_env(os.environ)
+    # On one machine, Open MPI's shared-memory transports: measured 2.8 s instead of 116 s for the same
+    # PH run with the default one-sided component (busy teardown on an oversubscribed 2-core machine).
+    # A user's own OMPI_MCA_* settings win (a cluster needs its network transport).
+    env.setdefault("OMPI_MCA_osc", "sm")
+    env.setdefault("OMPI_MCA_btl", "self,vader")
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    with tempfile.TemporaryDirectory() as scratch:  # mpi-sppy writes its cylinder logs into the working directory
+        rc = subprocess.run(cmd, env=env, cwd=scratch, stdin=subprocess.DEVNULL).returncode
+    if rc not in (0, 2, 3, 4, 130):
+        print(f"progressive hedging: mpiexec exited {rc} (run `{' '.join(cmd)}` to see MPI's own messages)",
+              file=sys.stderr)
+    return rc

@@ -1,0 +1,274 @@
+r"""The two-stage stochastic plan: extensive form over scenarios, CVaR, EVPI and VSS.
+
+Every scenario is built by the same ``build_scenario_model``; the extensive form (EF) puts the
+scenario models side by side as blocks, deactivates their own objectives, ties their first-stage
+variables together (non-anticipativity) and adds the risk-adjusted objective of ``model.md`` §5:
+
+.. math::
+
+    \min\ \sum_k p_k (F_k + C_k) + \lambda \Big(\eta + \frac{1}{1-\alpha} \sum_k p_k z_k\Big),
+    \qquad z_k \ge F_k + C_k - \eta,\ z_k \ge 0
+
+(Rockafellar–Uryasev). ``F_k`` is the same in every scenario because the first-stage variables
+are. With :math:`\lambda = 0` the CVaR rows are left out (risk neutral).
+
+Glossary
+--------
+NonAnticipativity[k, i]   x^k_i == x^0_i for every first-stage variable i of scenario k >= 1 (mode ``rows``)
+ScenarioTotal_kusd[k]     F_k + C_k, kUSD
+ExpectedCost_kusd         sum_k p_k ScenarioTotal_kusd[k]
+RiskWeight                lambda as a mutable Param                               (only when a sweep tunes it)
+VaR_kusd                  eta, the value-at-risk level (free)                      (only when lambda > 0)
+TailExcess_kusd[k]        z_k >= ScenarioTotal_kusd[k] - VaR_kusd, z_k >= 0           (only when lambda > 0)
+CVaR_kusd                 eta + 1/(1 - alpha) sum_k p_k z_k                         (only when lambda > 0)
+RiskAdjustedCost          the objective
+
+Non-anticipativity comes in two forms, chosen by ``nonant``: ``rows`` adds the equality rows
+above; ``shared`` leaves them out and merges each group of first-stage columns into one column
+when the model is handed to HiGHS (``solver.solve(..., equal_vars=...)``). Both were measured on the
+200-scenario case (README, "Non-anticipativity: measured"); the faster, shared, is the default.
+
+Metrics (``StochasticRun``):
+
+- RP: the EF's optimal objective.
+- WS (wait-and-see): the same risk measure over the perfect-foresight optimum of each scenario;
+  EVPI = RP - WS >= 0.
+- EEV: the expected-value plan's first-stage decisions fixed, every scenario re-optimised;
+  VSS = EEV - RP >= 0.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+
+from model.components.build import BuiltModel, build_scenario_model
+from model.input.data import CaseData
+from model.errors import SolveError
+from model.results.tables import Solution, extract, plan_tie_break
+from model.input.scenarios import mean_case, scenario_cases
+from model.solve.highs import SolveResult, SolverOptions, solve
+
+NONANT_DEFAULT = "shared"
+
+
+def cvar(values, probs, alpha: float) -> float:
+    """CVaR_alpha of a discrete distribution: the expected value of its worst 1 - alpha of probability."""
+    v = np.asarray(values, dtype=float)
+    p = np.asarray(probs, dtype=float)
+    best = np.inf
+    for eta in np.unique(v):
+        best = min(best, eta + np.sum(p * np.maximum(v - eta, 0.0)) / (1 - alpha))
+    return float(best)
+
+
+def risk_value(values, probs, alpha: float, lam: float) -> float:
+    return float(np.dot(probs, values)) + lam * cvar(values, probs, alpha)
+
+
+@dataclass(frozen=True)
+class ExtensiveForm:
+    model: pyo.ConcreteModel
+    scenarios: tuple[BuiltModel, ...]
+    equal_vars: tuple  # (var_k, var_0) pairs, for nonant == "shared"
+    nonant: str
+
+
+def _check_aligned(builts: list[BuiltModel]) -> None:
+    ref = [v.getname(fully_qualified=False) for v in builts[0].first_stage_vars]
+    for b in builts[1:]:
+        names = [v.getname(fully_qualified=False) for v in b.first_stage_vars]
+        if names != ref:
+            raise ValueError(f"scenario {b.data.scenario!r} has different first-stage variables from {builts[0].data.scenario!r}")
+
+
+def build_extensive_form(cases: list[CaseData], nonant: str = NONANT_DEFAULT,
+                         tunable: frozenset[str] = frozenset()) -> ExtensiveForm:
+    """The EF over ``cases``. ``tunable``: dotted input keys held in mutable Params for a warm sweep
+    (``risk.risk_weight_lambda`` is the EF's own; the rest are passed to every scenario's builder)."""
+    risk = cases[0].case.risk
+    ef = pyo.ConcreteModel("extensive_form")
+    builts = []
+    for i, d in enumerate(cases):
+        b = build_scenario_model(d, name=d.scenario, tunable=tunable)
+        b.model.TotalCost.deactivate()
+        ef.add_component(f"scenario_{i}", b.model)
+        builts.append(b)
+    _check_aligned(builts)
+    K = range(len(builts))
+    prob = {k: builts[k].data.probability for k in K}
+    ref = builts[0].first_stage_vars
+    pairs = [(b.first_stage_vars[i], ref[i]) for b in builts[1:] for i in range(len(ref))]
+    if nonant == "rows":
+        ef.NONANT = pyo.Set(initialize=[(k, i) for k in K if k > 0 for i in range(len(ref))], dimen=2, ordered=True)
+        ef.NonAnticipativity = pyo.Constraint(
+            ef.NONANT, rule=lambda ef, k, i: builts[k].first_stage_vars[i] - ref[i] == 0
+        )
+    elif nonant != "shared":
+        raise ValueError(f"nonant must be 'rows' or 'shared' (got {nonant!r})")
+    ef.ScenarioTotal_kusd = pyo.Expression(
+        K, rule=lambda ef, k: builts[k].model.FirstStageCost_kusd + builts[k].model.ScenarioCost_kusd
+    )
+    ef.ExpectedCost_kusd = pyo.Expression(expr=sum(prob[k] * ef.ScenarioTotal_kusd[k] for k in K))
+    lam, alpha = risk.risk_weight_lambda, risk.cvar_alpha
+    tune_lambda = "risk.risk_weight_lambda" in tunable
+    if tune_lambda:
+        ef.RiskWeight = pyo.Param(mutable=True, initialize=lam)
+        lam = ef.RiskWeight
+    if tune_lambda or risk.risk_weight_lambda > 0:
+        ef.VaR_kusd = pyo.Var(domain=pyo.Reals)
+        ef.TailExcess_kusd = pyo.Var(K, domain=pyo.NonNegativeReals)
+        ef.CVaRTail = pyo.Constraint(K, rule=lambda ef, k: ef.TailExcess_kusd[k] >= ef.ScenarioTotal_kusd[k] - ef.VaR_kusd)
+        ef.CVaR_kusd = pyo.Expression(expr=ef.VaR_kusd + sum(prob[k] * ef.TailExcess_kusd[k] for k in K) / (1 - alpha))
+        ef.RiskAdjustedCost = pyo.Objective(expr=ef.ExpectedCost_kusd + lam * ef.CVaR_kusd, sense=pyo.minimize)
+    else:
+        ef.RiskAdjustedCost = pyo.Objective(expr=ef.ExpectedCost_kusd, sense=pyo.minimize)
+    return ExtensiveForm(model=ef, scenarios=tuple(builts), equal_vars=tuple(pairs) if nonant == "shared" else (), nonant=nonant)
+
+
+def solve_extensive_form(ef: ExtensiveForm, options: SolverOptions) -> SolveResult:
+    labels = {k: b.data.scenario for k, b in enumerate(ef.scenarios)}
+    tb = plan_tie_break(list(ef.scenarios), top=ef.model, top_labels=labels)
+    return solve(ef.model, options, equal_vars=list(ef.equal_vars), tie_break=tb)
+
+
+def _solve_alone(d: CaseData, options: SolverOptions, fix: list[float] | None = None, keep: bool = False):
+    """Optimal F + C of one scenario on its own (kUSD), optionally with first-stage values fixed.
+
+    With ``keep`` also returns the solved BuiltModel and its SolveResult."""
+    b = build_scenario_model(d)
+    if fix is not None:
+        for v, x in zip(b.first_stage_vars, fix):
+            v.fix(x)
+    res = solve(b.model, options, tie_break=plan_tie_break([b]) if keep else None)
+    value = float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd))
+    return (value, b, res) if keep else value
+
+
+def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOptions, t0: float, t1: float) -> "StochasticRun":
+    """The EF hit the time limit: report the best plan we can prove something about.
+
+    Plan: the expected-value plan's first stage, every scenario re-optimised with it fixed (a feasible
+    plan of the two-stage problem, so an upper bound). Bound: the wait-and-see value (no plan can do
+    better than perfect foresight). Gap = (plan - bound) / plan. Each sub-solve gets the same limit.
+    """
+    from dataclasses import replace as _replace
+
+    options = _replace(options, time_limit_s=None)  # the sub-problems are single scenarios: small, quick
+    risk = cases[0].case.risk
+    probs = np.array([c.probability for c in cases])
+    ev_b = build_scenario_model(mean_case(cases))
+    solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
+    ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
+    ws = np.array([_solve_alone(c, options) for c in cases])
+    solved = [_solve_alone(c, options, fix=ev_first, keep=True) for c in cases]
+    eev = np.array([x[0] for x in solved])
+    sols = tuple(extract(b, r) for _, b, r in solved)
+    plan = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+    bound = risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+    first = solved[0][1]
+    res0 = solved[0][2]
+    result = SolveResult(termination="time_limit", objective_kusd=plan, handoff_s=0.0, solve_s=time.perf_counter() - t1,
+                         load_s=0.0, n_columns=0, n_rows=0, n_nonzeros=-1, solver=res0.solver,
+                         solver_version=res0.solver_version, options=res0.options)
+    metrics = {
+        "objective_kusd": plan,
+        "expected_cost_kusd": float(probs @ eev),
+        "cvar_cost_kusd": cvar(eev, probs, risk.cvar_alpha),
+        "first_stage_cost_kusd": float(pyo.value(first.model.FirstStageCost_kusd)),
+        "scenario_total_kusd": eev.tolist(),
+        "wait_and_see_kusd": bound,
+        "perfect_foresight_total_kusd": ws.tolist(),
+        "best_bound_kusd": bound,
+        "gap_frac": (plan - bound) / abs(plan) if plan else 0.0,
+        "proven_optimal": False,
+        "status_note": "the extensive form hit the time limit; the plan shown is the expected-value plan's first "
+                       "stage re-optimised in every scenario, and the bound is the wait-and-see value",
+    }
+    timings = {"build_s": round(t1 - t0, 4), "solve_s": round(time.perf_counter() - t1, 4)}
+    return StochasticRun(cases=tuple(cases), ef=ef, result=result, solutions=sols, metrics=metrics, timings_s=timings)
+
+
+@dataclass(frozen=True)
+class StochasticRun:
+    cases: tuple[CaseData, ...]
+    ef: ExtensiveForm | None
+    result: SolveResult | None
+    solutions: tuple[Solution, ...]  # per scenario, duals per scenario (divided by p_k)
+    metrics: dict
+    timings_s: dict
+
+
+def collect(ef: ExtensiveForm, res: SolveResult) -> tuple[tuple[Solution, ...], dict]:
+    """Per-scenario solutions (duals per scenario) and the EF's cost metrics, after a solve."""
+    probs = np.array([b.data.probability for b in ef.scenarios])
+    alpha = ef.scenarios[0].data.case.risk.cvar_alpha
+    sols = tuple(extract(b, res, duals=ef.model.dual, dual_scale=1.0 / b.data.probability) for b in ef.scenarios)
+    totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(ef.scenarios))])
+    metrics = {
+        "proven_optimal": True,
+        "objective_kusd": float(pyo.value(ef.model.RiskAdjustedCost)),
+        "expected_cost_kusd": float(np.dot(probs, totals)),
+        "cvar_cost_kusd": cvar(totals, probs, alpha),
+        "first_stage_cost_kusd": float(pyo.value(ef.scenarios[0].model.FirstStageCost_kusd)),
+        "scenario_total_kusd": totals.tolist(),
+    }
+    return sols, metrics
+
+
+def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), nonant: str = NONANT_DEFAULT,
+                   with_evpi_vss: bool = True) -> StochasticRun:
+    t0 = time.perf_counter()
+    cases = scenario_cases(data)
+    risk = data.case.risk
+    probs = np.array([c.probability for c in cases])
+    ef = build_extensive_form(cases, nonant=nonant)
+    t1 = time.perf_counter()
+    try:
+        res = solve_extensive_form(ef, options)
+    except SolveError as e:
+        if e.conflict_rows or e.conflict_bounds:
+            from model.results.diagnose import explain
+
+            e.conflicts = explain(e, list(ef.scenarios))
+            raise
+        if e.termination != "Time limit reached":
+            raise
+        return _best_known_after_time_limit(cases, ef, options, t0, t1)
+    t2 = time.perf_counter()
+    sols, metrics = collect(ef, res)
+    rp = metrics["objective_kusd"]
+    t3 = time.perf_counter()
+    timings = {"build_s": round(t1 - t0, 4), "handoff_s": round(res.handoff_s, 4), "solve_s": round(res.solve_s, 4),
+               "extract_s": round(t3 - t2 + res.load_s, 4)}
+    if with_evpi_vss:
+        t4 = time.perf_counter()
+        ws = np.array([_solve_alone(c, options) for c in cases])
+        ev_case = mean_case(cases)
+        ev_b = build_scenario_model(ev_case)
+        solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
+        ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
+        eev_note = None
+        try:
+            eev = np.array([_solve_alone(c, options, fix=ev_first) for c in cases])
+            eev_value = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+        except SolveError as e:
+            eev, eev_value, eev_note = None, None, f"the expected-value plan is infeasible in some scenario ({e})"
+        ws_value = risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+        metrics |= {
+            "wait_and_see_kusd": ws_value,
+            "perfect_foresight_total_kusd": ws.tolist(),
+            "expected_value_plan_objective_kusd": float(pyo.value(ev_b.model.TotalCost)),
+            "eev_kusd": eev_value,
+            "eev_total_kusd": None if eev is None else eev.tolist(),
+            "evpi_kusd": rp - ws_value,
+            "vss_kusd": None if eev_value is None else eev_value - rp,
+            "vss_note": eev_note,
+        }
+        timings["evpi_vss_s"] = round(time.perf_counter() - t4, 4)
+    timings["total_s"] = round(time.perf_counter() - t0, 4)
+    return StochasticRun(cases=tuple(cases), ef=ef, result=res, solutions=sols, metrics=metrics, timings_s=timings)
+
