@@ -1,4 +1,4 @@
-"""Command line over :mod:`model.app.run`, :mod:`model.app.sweep` and :mod:`model.report.files`.
+"""Command line over :mod:`model.app.run`, :mod:`model.app.sweep` and the reports of :mod:`model.report`.
 
     python solve.py [INPUT.yaml] [--out DIR] [...]          solve and write reports/<case>/
     python solve.py sweep INPUT.yaml --set KEY=V1,V2,...    sweep one input scalar: reports/<case>-sweep/
@@ -122,7 +122,7 @@ def main_sweep(argv: list[str]) -> int:
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     from model.errors import InputError, SolveError
-    from model.report.files import write_sweep_report
+    from model.report.sweep import write_sweep_report
     from model.solve.highs import SolverOptions
     from model.app.sweep import run_sweep
 
@@ -159,7 +159,7 @@ def main_compare(argv: list[str]) -> int:
     args = p.parse_args(argv)
     import json
 
-    from model.report.files import kpi_differences, write_compare_report
+    from model.report.compare import kpi_differences, write_compare_report
 
     docs = []
     for d in (args.a, args.b):
@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main_solve(args, argv, opts, log_dir) -> int:
     from model.errors import InputError, SolveError
     from model.report.files import write_report
+    from model.report.text import NOT_OPTIMAL, audit_word, failed_checks, gap_text
     from model.app.run import run_case
 
     if not (args.scenario or args.expected_value or args.deterministic):
@@ -316,15 +317,14 @@ def _main_solve(args, argv, opts, log_dir) -> int:
         print(f"report: {out}/summary.md")
     k = run.solution.kpis
     if not args.quiet:
-        print(f"audit: {'pass' if k['audit']['passed'] else 'FAIL'}")
+        print(f"audit: {audit_word(k['audit']['passed'])}")
     if not k["audit"]["passed"]:
-        bad = [c for c in k["audit"]["checks"] if not c["passed"]]
-        for c in bad:
-            print(f"audit failed: {c['name']}: {c['detail']}", file=sys.stderr)
+        for line in failed_checks(k["audit"]):
+            print(f"audit failed: {line}", file=sys.stderr)
         return 4
     if not k.get("proven_optimal", True):
-        print(f"NOT PROVEN OPTIMAL: {k['status_note']}; best plan {k['objective_usd'] / 1e6:,.3f} USD M, "
-              f"bound {k['best_bound_usd'] / 1e6:,.3f} USD M, gap {100 * k['gap_frac']:.3f} % "
+        print(f"{NOT_OPTIMAL}: {k['status_note']}; best plan {k['objective_usd'] / 1e6:,.3f} USD M, "
+              f"bound {k['best_bound_usd'] / 1e6:,.3f} USD M, {gap_text(k)} "
               f"({'within' if k['gap_frac'] <= args.gap else 'above'} --gap {args.gap:g})", file=sys.stderr)
         return 0 if k["gap_frac"] <= args.gap else 3
     return 0

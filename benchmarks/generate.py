@@ -401,7 +401,7 @@ def _extend_csv(src: Path, dst: Path, periods: int, kind: str) -> None:
 def write_from_base(out_dir: str | Path, base: str | Path, periods: int | None = None, scenarios: int = 500,
                     seed: int = 1, name: str | None = None) -> Path:
     """A case extending ``base`` (its structure and size), horizon ``periods``, ``scenarios`` sampled."""
-    from model.input.io import load_yaml
+    from model.input.yaml_safe import load_yaml
 
     out = Path(out_dir)
     (out / "data").mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 import solve
-from model.input.io import MAX_FILE_BYTES
+from model.input.yaml_safe import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "bad_inputs"

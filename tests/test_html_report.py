@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from model.report.html import SECTION_IDS, render_html
-from model.report.files import manifest
+from model.report.manifest import manifest
 from model.app.run import run_case, run_data
 from tests.tiny import base_case, make
 

@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from model.errors import InputError
-from model.input.io import case_from_mapping, load_yaml, read_case
+from model.input.io import case_from_mapping, read_case
+from model.input.yaml_safe import load_yaml
 from model.app.run import run_data, run_stochastic_data
 from tests.tiny import base_case
 

@@ -29,19 +29,10 @@ import sys
 from pathlib import Path
 
 from model.app.run import Run
+from model.flatten import flatten
 
 DEFAULT_RTOL = 1e-6
 ABS_TOL = 1e-6  # t or USD: values this close to each other are equal whatever their size
-
-
-def _flatten(prefix: str, obj, out: dict) -> None:
-    if isinstance(obj, dict):
-        for k in sorted(obj):
-            _flatten(f"{prefix}.{k}" if prefix else str(k), obj[k], out)
-    elif isinstance(obj, bool):
-        return
-    elif isinstance(obj, (int, float)):
-        out[prefix] = float(obj)
 
 
 DETERMINISTIC_KPIS = (
@@ -61,7 +52,7 @@ ENVIRONMENT = ("python", "pyomo", "highspy", "highs", "numpy", "pandas", "scipy"
 
 def environment(run: Run | None = None) -> dict:
     """The versions a baseline is made or checked with (``highs``: the solver library itself)."""
-    from model.report.files import package_versions
+    from model.report.manifest import package_versions
     from model.solve.highs import _highs_version
 
     pv = package_versions()
@@ -79,7 +70,7 @@ def baseline_values(run: Run) -> dict[str, float]:
     t = run.solution.tables
     out: dict[str, float] = {}
     for key in (STOCHASTIC_KPIS if run.mode == "stochastic" else DETERMINISTIC_KPIS):
-        _flatten(key, k.get(key), out)
+        flatten(key, k.get(key), out)
     sbe = t["stock_by_element"]
     last = sbe[sbe.period == sbe.period.max()]
     plan = {
@@ -93,7 +84,7 @@ def baseline_values(run: Run) -> dict[str, float]:
     }
     if "scenarios" in t:
         plan["scenario_cost_usd"] = dict(zip(t["scenarios"].scenario, t["scenarios"].total_cost_usd))
-    _flatten("plan", plan, out)
+    flatten("plan", plan, out)
     return {key: round(v, 9) for key, v in out.items()}
 
 

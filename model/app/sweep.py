@@ -37,7 +37,8 @@ import pandas as pd
 
 from model.input.io import read_case
 from model.input.scenarios import scenario_cases
-from model.solve.highs import PersistentHighs, SolverOptions
+from model.solve.highs import SolverOptions
+from model.solve.persistent import PersistentHighs
 from model.stochastic.extensive import build_extensive_form, cvar, run_stochastic
 
 WARM_KEYS = (

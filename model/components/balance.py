@@ -21,8 +21,17 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from model.input.data import CaseData
+from model.components.catalogue import ConstraintInfo, Infeasible
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("ElementBalance", infeasible=Infeasible("balance of element {0} of origin {1} in {2}", "(balance)")),
+    ConstraintInfo("DemandBalance", infeasible=Infeasible("demand balance of stream {0} in {1}", "streams[{0}]")),
+    ConstraintInfo("MagnetBalance", infeasible=Infeasible("finished-magnet balance of {0} from {1} in {2}", "(balance)")),
+    ConstraintInfo("ScrapBalance", infeasible=Infeasible("scrap balance of {0} in {1}", "(balance)")),
+    ConstraintInfo("SwarfBalance", infeasible=Infeasible("swarf balance of recipe {0} in {1}", "(balance)")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

@@ -36,7 +36,7 @@ class BuiltModel:
 
 def input_scalar(data: CaseData, key: str) -> float:
     """The value of the input scalar at a dotted path, e.g. ``risk.risk_weight_lambda``."""
-    from model.input.io import get_dotted
+    from model.input.dotted import get_dotted
 
     v = get_dotted(data.case.model_dump(), key)
     if not isinstance(v, (int, float)) or isinstance(v, bool):

@@ -18,9 +18,15 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model import terms
 from model.input.data import CaseData
+from model.components.catalogue import ConstraintInfo, Infeasible
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("ServiceLevel", infeasible=Infeasible("hard service level of stream {0} in {1}", "streams[{0}].min_service_frac")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
@@ -36,5 +42,5 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
         hard, rule=lambda m, s, t: m.Shortage_t[s, t] <= (1 - level[s]) * data.demand_t_per_period[s][t - 1]
     )
     reg.add_inflow(Balance.DEMAND, "shortage", m.Shortage_t)
-    reg.add_cost("shortage_penalty", "second", m.ShortageCost_kusd)
+    reg.add_cost(terms.SHORTAGE_PENALTY, "second", m.ShortageCost_kusd)
     reg.add_first_stage(m.Shortage_t[k] for k in keys if k[1] <= W)

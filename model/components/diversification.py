@@ -23,8 +23,16 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from model.input.data import CaseData
+from model.components.catalogue import DIVERSIFICATION_CAP, ConstraintInfo, Infeasible, Marginal, first, year
 from model.components.registry import Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("DiversificationCap", period_last=False,  # indexed by (limit, calendar year)
+                   marginal=Marginal(DIVERSIFICATION_CAP, first, year),
+                   infeasible=Infeasible("diversification limit {0} in calendar year {1}",
+                                         "diversification_limits[{0}].max_share_frac")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

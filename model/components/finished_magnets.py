@@ -25,6 +25,8 @@ from model.input.data import CaseData
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
 
+CATALOGUE = ()  # no constraints of its own: its flows enter the DEMAND and MAGNET balances
+
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
     W = data.case.risk.non_anticipative_periods

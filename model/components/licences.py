@@ -28,8 +28,14 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from model.input.data import CaseData
+from model.components.catalogue import LICENCE_QUOTA, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("LicenceQuota", marginal=Marginal(LICENCE_QUOTA, first, period_label),
+                   infeasible=Infeasible("licence quota of rule {0} in {1}", "licence_rules[{0}].quota_t_per_period")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

@@ -27,9 +27,18 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from model import terms
 from model.input.data import CaseData
+from model.components.catalogue import PLANT_CAPACITY, ConstraintInfo, Infeasible, Marginal, period_label
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("BillOfMaterials",
+                   infeasible=Infeasible("bill of materials of stream {0}, element {1}, in {2}", "grades[].recipes")),
+    ConstraintInfo("PlantCapacity", marginal=Marginal(PLANT_CAPACITY, lambda k: "plant", period_label),
+                   infeasible=Infeasible("plant capacity in {0}", "plant.capacity_t_per_period")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
@@ -88,7 +97,7 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
 
     conv = data.case.plant.conversion_cost_usd_per_kg
     m.ConversionCost_kusd = pyo.Expression(expr=conv * sum(m.Make_t[k] for k in sets.MAKE))
-    reg.add_cost("conversion", "second", m.ConversionCost_kusd)
+    reg.add_cost(terms.CONVERSION, "second", m.ConversionCost_kusd)
 
     reg.add_first_stage(m.Make_t[k] for k in sets.MAKE if k[2] <= W)
     reg.add_first_stage(m.Use_t[k] for k in sets.USE if k[3] <= W)

@@ -30,10 +30,19 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from model import terms
 from model.input.data import CaseData
+from model.components.catalogue import RECYCLING_CAPACITY, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Balance, Registry
 from model.input.schema import SWARF_FEED
 from model.components.sets import ModelSets
+from model.units import USD_PER_KUSD
+
+CATALOGUE = (
+    ConstraintInfo("RecyclingCapacity", marginal=Marginal(RECYCLING_CAPACITY, first, period_label),
+                   infeasible=Infeasible("capacity of recycling route {0} in {1}",
+                                         "recycling_routes[{0}].capacity_t_feed_per_period")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
@@ -98,12 +107,12 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     )
     # cost_usd_per_t_per_period is in USD (not USD/kg): convert to kUSD
     m.ExpansionCost_kusd = pyo.Expression(
-        expr=sum(routes[r].expansion.cost_usd_per_t_per_period / 1000.0 * m.CapacityExpansion_t_per_period[r]
+        expr=sum(routes[r].expansion.cost_usd_per_t_per_period / USD_PER_KUSD * m.CapacityExpansion_t_per_period[r]
                  for r in exp_routes)
     )
-    reg.add_cost("recycling", "second", m.RecyclingCost_kusd)
-    reg.add_cost("swarf_credit", "second", m.SwarfCredit_kusd)
-    reg.add_cost("capacity_expansion", "first", m.ExpansionCost_kusd)
+    reg.add_cost(terms.RECYCLING, "second", m.RecyclingCost_kusd)
+    reg.add_cost(terms.SWARF_CREDIT, "second", m.SwarfCredit_kusd)
+    reg.add_cost(terms.CAPACITY_EXPANSION, "first", m.ExpansionCost_kusd)
 
     reg.add_first_stage(m.CapacityExpansion_t_per_period[r] for r in exp_routes)
     reg.add_first_stage(m.RecycleFeed_t[k] for k in sets.RECYCLE_X if k[2] <= W)

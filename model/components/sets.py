@@ -22,15 +22,22 @@ RECYCLE_X           (route, src, t): route processes feed from src in t; src is 
 RECOVERY            rows (route, src, t, e, g, country, coef): t of element e (origin g) recovered per t feed
 exp_avail           (route, t) -> () or (route,): whether the route's expansion is usable in t
 YEARS               calendar year -> periods starting in it
+
+``ModelSets`` cannot be changed once built: its maps are ``MappingProxyType`` and its row tables
+(ELEM_ARRIVAL, SCRAP_ARRIVAL, MAGNET_ARRIVAL, RECOVERY) :class:`~model.frozen.FrozenTable`, whose
+columns read as pandas Series (``sets.RECOVERY.coef``) but which has no way to be written.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from types import MappingProxyType
+from typing import Mapping
 
 import pandas as pd
 
+from model.frozen import FrozenTable
 from model.input.data import CaseData
 from model.input.schema import SWARF_FEED, period_of_month
 
@@ -44,26 +51,37 @@ class ModelSets:
     T: int
     periods: tuple[int, ...]
     PURCHASE: tuple[tuple[str, int], ...]
-    arrival_period: dict
+    arrival_period: Mapping
     RESERVE: tuple[tuple[str, int], ...]
-    ELEM_ARRIVAL: pd.DataFrame
-    SCRAP_ARRIVAL: pd.DataFrame
-    MAGNET_ARRIVAL: pd.DataFrame
-    QUOTA: dict
-    rule_in_force: dict
+    ELEM_ARRIVAL: FrozenTable
+    SCRAP_ARRIVAL: FrozenTable
+    MAGNET_ARRIVAL: FrozenTable
+    QUOTA: Mapping
+    rule_in_force: Mapping
     STOCK_EG: tuple[tuple[str, str], ...]
     USE: tuple[tuple[str, str, str, int], ...]
     MAKE: tuple[tuple[str, str, int], ...]
     MAGNET_USE: tuple[tuple[str, str, str, int], ...]
     RECYCLE_X: tuple[tuple[str, str, int], ...]
-    RECOVERY: pd.DataFrame
-    exp_avail: dict
-    recipe_need: dict  # (r, e) -> t element per t magnet
-    recipe_grade: dict  # r -> grade
-    YEARS: dict  # year -> tuple of periods
-    floor_t: dict  # e -> t
-    terminal_t: dict  # e -> t
-    terminal_penalty_usd_per_kg: dict  # e -> USD/kg
+    RECOVERY: FrozenTable
+    exp_avail: Mapping
+    recipe_need: Mapping  # (r, e) -> t element per t magnet
+    recipe_grade: Mapping  # r -> grade
+    YEARS: Mapping  # year -> tuple of periods
+    floor_t: Mapping  # e -> t
+    terminal_t: Mapping  # e -> t
+    terminal_penalty_usd_per_kg: Mapping  # e -> USD/kg
+
+    def __post_init__(self) -> None:
+        """Store every map as a read-only copy (MappingProxyType), every table as a FrozenTable."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, pd.DataFrame):
+                object.__setattr__(self, f.name, FrozenTable(v))
+            elif isinstance(v, Mapping):
+                object.__setattr__(self, f.name, MappingProxyType(dict(v)))
+            elif isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
 
 
 def _rules_in_force(data: CaseData) -> pd.DataFrame:

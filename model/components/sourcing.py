@@ -41,9 +41,23 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from model import terms
 from model.input.data import CaseData
+from model.components.catalogue import SUPPLIER_CAPACITY, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("SpotCapacity", marginal=Marginal(SUPPLIER_CAPACITY, first, period_label),
+                   infeasible=Infeasible("capacity of spot offer {0} in {1}", "offers[{0}].capacity_t_per_period")),
+    ConstraintInfo("ContractCapacity", marginal=Marginal(SUPPLIER_CAPACITY, first, period_label),
+                   infeasible=Infeasible("capacity of contract offer {0} in {1}", "offers[{0}].capacity_t_per_period")),
+    ConstraintInfo("WithinReservation",
+                   infeasible=Infeasible("purchases of offer {0} within its reservation in {1}", "offers[{0}]")),
+    ConstraintInfo("MinimumTake", infeasible=Infeasible("minimum take of offer {0} in {1}", "offers[{0}].min_take_frac")),
+    ConstraintInfo("CommittedReservation",
+                   infeasible=Infeasible("committed reservation of offer {0} in {1}", "offers[{0}].committed_t_per_period")),
+)
 
 
 def _grouped(keys, rows):
@@ -117,8 +131,8 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     m.ReservationFee_kusd = pyo.Expression(
         expr=sum(offers[o].reservation_fee_usd_per_kg * m.Reserve_t_per_period[o, t] for o, t in sets.RESERVE)
     )
-    reg.add_cost("purchases", "second", m.PurchaseCost_kusd)
-    reg.add_cost("reservation_fees", "first", m.ReservationFee_kusd)
+    reg.add_cost(terms.PURCHASES, "second", m.PurchaseCost_kusd)
+    reg.add_cost(terms.RESERVATION_FEES, "first", m.ReservationFee_kusd)
 
     # First stage: every reservation, and orders inside the non-anticipative window
     reg.add_first_stage(m.Reserve_t_per_period[k] for k in sets.RESERVE)

@@ -29,9 +29,22 @@ from collections import defaultdict
 
 import pyomo.environ as pyo
 
+from model import terms
 from model.input.data import CaseData
+from model.components.catalogue import STOCKPILE_CAPACITY, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+
+CATALOGUE = (
+    ConstraintInfo("StockCapacity", marginal=Marginal(STOCKPILE_CAPACITY, first, period_label),
+                   infeasible=Infeasible("stockpile capacity of element {0} at the end of {1}", "stockpile[{0}].capacity_t")),
+    ConstraintInfo("HardFloor",
+                   infeasible=Infeasible("hard strategic floor of element {0} at the end of {1}", "stockpile[{0}].floor_hard")),
+    ConstraintInfo("StrategicFloor",
+                   infeasible=Infeasible("strategic floor of element {0} at the end of {1}", "stockpile[{0}].floor_t")),
+    ConstraintInfo("TerminalRequirement", period_last=False,  # indexed by element only
+                   infeasible=Infeasible("terminal stock requirement of element {0}", "stockpile[{0}].terminal_min_t")),
+)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
@@ -82,9 +95,9 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     m.TerminalPenalty_kusd = pyo.Expression(
         expr=sum(sets.terminal_penalty_usd_per_kg[e] * m.TerminalShortfall_t[e] for e in term_keys)
     )
-    reg.add_cost("holding", "second", m.HoldingCost_kusd)
-    reg.add_cost("floor_penalty", "second", m.FloorPenalty_kusd)
-    reg.add_cost("terminal_penalty", "second", m.TerminalPenalty_kusd)
+    reg.add_cost(terms.HOLDING, "second", m.HoldingCost_kusd)
+    reg.add_cost(terms.FLOOR_PENALTY, "second", m.FloorPenalty_kusd)
+    reg.add_cost(terms.TERMINAL_PENALTY, "second", m.TerminalPenalty_kusd)
 
     reg.add_first_stage(m.Stock_t[k] for k in keys if k[2] <= W)
     reg.add_first_stage(m.FloorShortfall_t[k] for k in floor_keys if k[1] <= W)

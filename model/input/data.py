@@ -2,7 +2,10 @@
 
 ``CaseData`` is the only thing the model builder sees. It is produced once by
 :func:`model.input.io.read_case` and never mutated (frozen dataclass, read-only
-mappings, tuples).
+mappings, tuples): whatever a constructor or ``dataclasses.replace`` is given, every
+series map is stored as a ``MappingProxyType`` of its own (no one else holds the dict
+behind it) whose values are tuples, and the case itself is deeply frozen
+(:mod:`model.input.schema`).
 
 Glossary
 --------
@@ -27,13 +30,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from model.input.schema import CaseInput
 
 
-def freeze_series(d: dict[str, list[float]]) -> Mapping[str, tuple[float, ...]]:
+def freeze_series(d: Mapping[str, Iterable[float]]) -> Mapping[str, tuple[float, ...]]:
     return MappingProxyType({k: tuple(float(x) for x in v) for k, v in d.items()})
+
+
+def _read_only_series(d: Mapping[str, Iterable[float]]) -> Mapping[str, tuple[float, ...]]:
+    """``d`` as a read-only map of tuples (a new dict behind the proxy; tuples are kept as they are)."""
+    return MappingProxyType({k: v if type(v) is tuple else tuple(v) for k, v in d.items()})
+
+
+_SERIES = ("demand_t_per_period", "price_usd_per_kg", "capacity_t_per_period", "demand_as_read_t_per_period",
+           "availability_frac", "quota_factor", "approval_frac")
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,13 @@ class CaseData:
     scenario: str = "base"
     probability: float = 1.0
     input_files: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name in _SERIES:
+            object.__setattr__(self, name, _read_only_series(getattr(self, name)))
+        object.__setattr__(self, "periods", tuple(self.periods))
+        object.__setattr__(self, "from_csv", frozenset(self.from_csv))
+        object.__setattr__(self, "input_files", tuple(tuple(x) for x in self.input_files))
 
     @property
     def T(self) -> int:

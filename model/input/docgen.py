@@ -13,6 +13,7 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from model.frozen import FrozenList, FrozenMap
 from model.input import schema
 
 ORDER = [
@@ -47,9 +48,9 @@ def _type_name(ann) -> str:
         return s + " or blank" if type(None) in args else s
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
-    if origin is list:
+    if origin in (list, FrozenList):  # a case's lists are stored frozen; the user writes a YAML list
         return f"list of {_type_name(args[0])}"
-    if origin is dict:
+    if origin in (dict, FrozenMap):
         return f"map {_type_name(args[0])} -> {_type_name(args[1])}"
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return f"[{ann.__name__}](#{ann.__name__.lower()})"

@@ -1,7 +1,10 @@
 """Input schema: what a case file may contain, with units, defaults and meaning.
 
 Every class here is a frozen pydantic v2 model with ``extra="forbid"``: an
-unknown key is an input error, and nothing downstream can mutate the data.
+unknown key is an input error, and nothing downstream can mutate the data. Frozen
+deeply: list fields hold a :class:`~model.frozen.FrozenList` (a tuple) and map fields
+a :class:`~model.frozen.FrozenMap` (a read-only dict); both validate exactly as
+``list`` and ``dict`` (same errors) and read as lists and maps in ``docs/inputs.md``.
 Each field's docstring is its reference entry; ``docs/inputs.md`` is generated
 from these docstrings (``python -m model.input.docgen``) and a test keeps it in sync.
 
@@ -22,6 +25,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from model.frozen import FrozenList, FrozenMap, freeze
+
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -38,6 +43,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, use_attribute_docstrings=True, strict=False
     )
+
+    def model_copy(self, *, update=None, deep: bool = False):
+        """A copy with ``update`` applied. Pydantic does not validate ``update``, so its lists and maps
+        are frozen here as validation would (``case.model_copy(update={"offers": [...]})`` stays frozen)."""
+        if update:
+            update = {k: freeze(v) for k, v in update.items()}
+        return super().model_copy(update=update, deep=deep)
 
 
 class Horizon(Strict):
@@ -61,7 +73,7 @@ class Material(Strict):
     """Material name referenced by offers, licence rules and recycling feeds."""
     kind: Literal["oxide", "metal", "alloy", "scrap", "magnet"]
     """`oxide`/`metal`/`alloy` enter element stock on arrival; `scrap` can only feed a recycling route; `magnet` is a finished magnet of `grade`."""
-    element_content_frac: dict[Id, Frac] = Field(default_factory=dict)
+    element_content_frac: FrozenMap[Id, Frac] = Field(default_factory=FrozenMap)
     """t of element per t of material, per tracked element (not for magnets)."""
     grade: Id | None = None
     """Magnet grade, required when `kind` is `magnet`, forbidden otherwise."""
@@ -101,11 +113,11 @@ class Offer(Strict):
 class LicenceRule(Strict):
     id: Id
     """Rule name; its quota constraint is reported under this name."""
-    origin_groups: list[Id] = Field(min_length=1)
+    origin_groups: FrozenList[Id] = Field(min_length=1)
     """Origin groups whose exports the rule covers."""
-    materials: list[Id] = Field(min_length=1)
+    materials: FrozenList[Id] = Field(min_length=1)
     """Materials covered."""
-    end_uses: list[Id] = Field(min_length=1)
+    end_uses: FrozenList[Id] = Field(min_length=1)
     """End uses the rule governs. `prohibited` admits none of them; the other regimes admit them. An end use that no rule in force names for an origin group and material is admitted freely."""
     regime: Literal["free", "general", "case_by_case", "prohibited"]
     """Licence regime."""
@@ -126,7 +138,7 @@ class LicenceRule(Strict):
 class Recipe(Strict):
     id: Id
     """Recipe name, unique across grades."""
-    element_t_per_t_magnet: dict[Id, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(min_length=1)
+    element_t_per_t_magnet: FrozenMap[Id, Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(min_length=1)
     """t of each element contained in 1 t of finished magnet."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
@@ -135,7 +147,7 @@ class Recipe(Strict):
 class Grade(Strict):
     id: Id
     """Magnet grade (e.g. `SH`)."""
-    recipes: list[Recipe] = Field(min_length=1)
+    recipes: FrozenList[Recipe] = Field(min_length=1)
     """Alternative element recipes; the model chooses the mix per period."""
     reference_recipe: Id | None = None
     """The recipe whose element use sets a stockpile's `floor_months_of_use` (a months-of-use floor needs one recipe to count months by). Blank: the first recipe listed, so name it when a grade has several recipes and list order should not matter."""
@@ -181,7 +193,7 @@ class Stream(Strict):
 class StockpileElement(Strict):
     element: Id
     """Element stocked (one entry per element)."""
-    initial_t_by_origin: dict[Id, NonNegFloat] = Field(default_factory=dict)
+    initial_t_by_origin: FrozenMap[Id, NonNegFloat] = Field(default_factory=FrozenMap)
     """Stock at the start of period 1, t of element, by origin group."""
     capacity_t: NonNegFloat
     """Maximum stock at the end of any period, t of element, all origin groups."""
@@ -224,13 +236,13 @@ class RecyclingRoute(Strict):
     """Route name; also the column name in the capacity CSV."""
     feed: Id
     """`swarf` (the plant's own swarf) or a material of kind `scrap`."""
-    grades: list[Id] | None = None
+    grades: FrozenList[Id] | None = None
     """Swarf routes: grades whose swarf the route accepts (a grade-locked short loop). Blank: all grades."""
     capacity_t_feed_per_period: NonNegFloat | None = None
     """Feed capacity, t of feed per period. Blank: the capacity CSV column named after the route."""
     cost_usd_per_kg_feed: NonNegFloat = 0.0
     """Processing cost per kg of feed."""
-    recovery_frac: dict[Id, PosFrac] = Field(min_length=1)
+    recovery_frac: FrozenMap[Id, PosFrac] = Field(min_length=1)
     """Share of each element in the feed recovered into element stock. Elements not listed are not recovered."""
     output_origin_group: Id
     """Origin group of the recovered elements."""
@@ -271,21 +283,21 @@ class Risk(Strict):
 class Selection(Strict):
     """What a scenario effect applies to. Every criterion given must match (AND); within one criterion any listed value matches (OR). Offer criteria (`offers`, `suppliers`, `countries`, `origin_groups`, `materials`) select offers; `licence_rules` (or `origin_groups` + `materials`) select licence rules; `streams` select demand streams; `recycling_routes` select routes."""
 
-    offers: list[Id] | None = None
+    offers: FrozenList[Id] | None = None
     """Offer ids."""
-    suppliers: list[str] | None = None
+    suppliers: FrozenList[str] | None = None
     """Supplier names."""
-    countries: list[str] | None = None
+    countries: FrozenList[str] | None = None
     """Countries of offers."""
-    origin_groups: list[Id] | None = None
+    origin_groups: FrozenList[Id] | None = None
     """Origin groups (of offers, or covered by licence rules)."""
-    materials: list[Id] | None = None
+    materials: FrozenList[Id] | None = None
     """Materials (of offers, or covered by licence rules)."""
-    licence_rules: list[Id] | None = None
+    licence_rules: FrozenList[Id] | None = None
     """Licence rule ids."""
-    streams: list[Id] | None = None
+    streams: FrozenList[Id] | None = None
     """Demand stream ids."""
-    recycling_routes: list[Id] | None = None
+    recycling_routes: FrozenList[Id] | None = None
     """Recycling route ids."""
 
 
@@ -300,7 +312,7 @@ class Effect(Strict):
     """Multiplier for `availability`, `quota`, `price` and `demand`."""
     approval_frac: Frac | None = None
     """New approval share for `approval`."""
-    end_uses: list[Id] | None = None
+    end_uses: FrozenList[Id] | None = None
     """End uses prohibited by `prohibit_end_uses`."""
     start: Month
     """First month of the window (must start after the non-anticipative window)."""
@@ -319,7 +331,7 @@ class ScenarioOption(Strict):
     """Name, unique within its list."""
     probability: Frac
     """Probability; within a list they must sum to 1."""
-    effects: list[Effect] = Field(default_factory=list)
+    effects: FrozenList[Effect] = Field(default_factory=FrozenList)
     """Changes this scenario or option makes."""
     description: str = ""
     """Free text shown in reports."""
@@ -332,7 +344,7 @@ class ScenarioFactor(Strict):
 
     name: Id
     """Factor name."""
-    options: list[ScenarioOption] = Field(min_length=1)
+    options: FrozenList[ScenarioOption] = Field(min_length=1)
     """Mutually exclusive options; probabilities sum to 1."""
 
 
@@ -341,9 +353,9 @@ class Scenarios(Strict):
 
     mode: Literal["listed", "product", "sample"]
     """`listed`: the scenarios in `listed`. `product`: every combination of one option per factor, probability the product. `sample`: `count` scenarios, each drawing one option per factor and each effect's window from its ranges, with `seed`; each has probability 1/count."""
-    listed: list[ScenarioOption] = Field(default_factory=list)
+    listed: FrozenList[ScenarioOption] = Field(default_factory=FrozenList)
     """Mode `listed`: the scenarios."""
-    factors: list[ScenarioFactor] = Field(default_factory=list)
+    factors: FrozenList[ScenarioFactor] = Field(default_factory=FrozenList)
     """Modes `product` and `sample`: independent factors."""
     count: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """Mode `sample`: number of scenarios drawn."""
@@ -369,29 +381,29 @@ class CaseInput(Strict):
     """Free text shown at the top of the summary."""
     horizon: Horizon
     """Planning horizon."""
-    elements: list[Id] = Field(min_length=1)
+    elements: FrozenList[Id] = Field(min_length=1)
     """Tracked elements (default NdPr, Dy, Tb)."""
-    origin_groups: list[OriginGroup] = Field(min_length=1)
+    origin_groups: FrozenList[OriginGroup] = Field(min_length=1)
     """Origin groups."""
-    end_uses: list[Id] = Field(min_length=1)
+    end_uses: FrozenList[Id] = Field(min_length=1)
     """End uses that streams and licence rules name."""
-    materials: list[Material] = Field(min_length=1)
+    materials: FrozenList[Material] = Field(min_length=1)
     """Purchasable materials."""
-    offers: list[Offer] = Field(min_length=1)
+    offers: FrozenList[Offer] = Field(min_length=1)
     """Supplier offers."""
-    licence_rules: list[LicenceRule] = Field(default_factory=list)
+    licence_rules: FrozenList[LicenceRule] = Field(default_factory=FrozenList)
     """Licence rules. No rule in force for an origin group and material means free."""
-    grades: list[Grade] = Field(min_length=1)
+    grades: FrozenList[Grade] = Field(min_length=1)
     """Magnet grades and their recipes."""
     plant: Plant
     """The magnet plant."""
-    streams: list[Stream] = Field(min_length=1)
+    streams: FrozenList[Stream] = Field(min_length=1)
     """Demand streams."""
-    stockpile: list[StockpileElement] = Field(default_factory=list)
+    stockpile: FrozenList[StockpileElement] = Field(default_factory=FrozenList)
     """Stockpile settings per element. An element without an entry has no stock capacity."""
-    recycling_routes: list[RecyclingRoute] = Field(default_factory=list)
+    recycling_routes: FrozenList[RecyclingRoute] = Field(default_factory=FrozenList)
     """Recycling routes."""
-    diversification_limits: list[DiversificationLimit] = Field(default_factory=list)
+    diversification_limits: FrozenList[DiversificationLimit] = Field(default_factory=FrozenList)
     """Diversification limits."""
     risk: Risk = Risk()
     """Risk settings."""

@@ -39,6 +39,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_RECYCLING, UNITS, VSS_LABEL,
+                               audit_notice, horizon_text, mode_title, not_optimal_notice, single_run_phrase,
+                               solver_text)
+
 if TYPE_CHECKING:  # pragma: no cover
     from model.app.run import Run
 
@@ -65,10 +69,7 @@ GROUP_COLOURS = {"CN": "#d62728", "allied": "#1f77b4", "domestic": "#2ca02c", "r
 FALLBACK_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78")
 STREAM_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 
-MV_NOTE = ("Quota and supplier rows are per t of material; stockpile and diversification rows per t of element; "
-           "plant per t of magnet; recycling per t of feed.")
-
-PENALTY_TERMS = ("shortage_penalty", "floor_penalty", "terminal_penalty")
+from model.terms import PENALTY_TERMS  # noqa: E402  (cost-term names live in model.terms)
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;
@@ -252,8 +253,8 @@ def _headline(c: _Ctx) -> str:
             ("Expected total cost", usd_m(k["expected_cost_usd"])),
             (f"CVaR {a:g} of total cost (mean of the worst {100 * (1 - a):.0f} % of outcomes)", usd_m(k["cvar_cost_usd"])),
             ("First-stage cost (reservation fees, capacity expansion)", usd_m(k["first_stage_cost_usd"])),
-            ("EVPI: what perfect foresight of the scenario would be worth", usd_m(k.get("evpi_usd"))),
-            ("VSS: what planning for uncertainty saves over planning for the average scenario",
+            (EVPI_LABEL, usd_m(k.get("evpi_usd"))),
+            (VSS_LABEL,
              usd_m(k["vss_usd"]) if k.get("vss_usd") is not None else f"n/a ({k.get('vss_note') or 'not computed'})"),
             ("Scenarios", f"{k['scenario_count']} scenarios"),
             ("Risk weight lambda on CVaR", f"{k['risk_weight_lambda']:g} (dimensionless)"),
@@ -405,7 +406,7 @@ def _recycling(c: _Ctx) -> str:
     share = c.k.get("expected_recycled_share" if c.stoch else "recycled_share") or {}
     rc = c.table("recycling")
     if not routes and not rc.shape[0]:
-        return _p("No recycling route in this case.")
+        return _p(NO_RECYCLING)
     out = []
     if share:
         els = [e for e in c.case.elements if e in share]
@@ -628,11 +629,11 @@ def _marginal_values(c: _Ctx) -> str:
     else:
         mv = c.table("marginal_values")
         b = mv[mv.binding.astype(bool)] if len(mv) else mv
-        lead = "Marginal value: USD saved per extra tonne of the limit, in the periods where it binds (from the LP duals)."
+        lead = MV_LEAD
         value = "marginal_value_usd_per_t"
     out = [_p(lead + " " + MV_NOTE)]
     if not len(b):
-        return "".join(out) + _p("No licence, capacity, stockpile or diversification limit binds.")
+        return "".join(out) + _p(NO_LIMIT_BINDS)
     spec = dict(periods=("period", "count"), first=("period", "min"), last=("period", "max"),
                 mx=(value, "max"), mean=(value, "mean"))
     if c.stoch:
@@ -674,8 +675,7 @@ def _marginal_values(c: _Ctx) -> str:
 
 def _scenarios(c: _Ctx) -> str:
     if not c.stoch:
-        what = {"perfect_foresight": f"the perfect-foresight plan for scenario {c.run.data.scenario}",
-                "expected_value": "the plan for the expected-value (mean) scenario"}.get(c.run.mode, "the case as read")
+        what = single_run_phrase(c.run.mode, c.run.data.scenario)
         return _p(f"This is a single-scenario run (mode {c.run.mode}: {what}); there is no scenario table. "
                   "For a case with scenarios, run solve.py without --deterministic, --scenario or --expected-value for the "
                   "two-stage stochastic plan over every scenario.")
@@ -784,14 +784,11 @@ def render_html(run: "Run", manifest: dict) -> str:
     c = _Ctx(run)
     k = c.k
     case = c.case
-    title = {"stochastic": "Stochastic supply plan",
-             "perfect_foresight": f"Perfect-foresight plan for scenario {run.data.scenario}",
-             "expected_value": "Plan for the expected-value (mean) scenario"}.get(run.mode, "Supply plan")
+    title = mode_title(run.mode, run.data.scenario)
     P = c.periods
     solver = k.get("solver", {})
-    meta = (f"Horizon {P[0]} to {P[-1]} ({len(P)} periods of {c.mpp} month{'s' if c.mpp > 1 else ''}). "
-            f"Mode {run.mode}. Solver: HiGHS {solver.get('version', '?')}, status {solver.get('termination', '?')}. "
-            "Money in USD millions (USD M) unless stated; masses in tonnes (t). "
+    meta = (f"{horizon_text(P, c.mpp)} Mode {run.mode}. "
+            f"{solver_text(solver.get('version', '?'), solver.get('termination', '?'))} {UNITS} "
             f"Input hash {manifest.get('input_hash', k.get('input_hash', ''))}.")
     if c.stoch:
         risk = case.risk
@@ -811,17 +808,9 @@ def render_html(run: "Run", manifest: dict) -> str:
     desc = _p(case.description.strip()) if case.description else ""
     notices = []
     if not k.get("proven_optimal", True):
-        notices.append(f"NOT PROVEN OPTIMAL. {k.get('status_note', '')}. Best plan found: "
-                       f"{k['objective_usd'] / 1e6:,.2f} USD M; no plan can cost less than "
-                       f"{k['best_bound_usd'] / 1e6:,.2f} USD M; gap {100 * k['gap_frac']:.3f} %.")
-    audit = k.get("audit")
-    if audit is not None:
-        if audit["passed"]:
-            notices.append(f"Independent audit: pass ({len(audit['checks'])} checks of every constraint and the objective, "
-                           "recomputed from the inputs and the plan tables).")
-        else:
-            failed = [f"{x['name']}: {x['detail']}" for x in audit["checks"] if not x["passed"]]
-            notices.append("Independent audit: FAIL. " + "; ".join(failed[:5]))
+        notices.append(not_optimal_notice(k))
+    if k.get("audit") is not None:
+        notices.append(audit_notice(k["audit"]))
     desc += "".join(f"<p class=\"meta\"><strong>{_e(n)}</strong></p>" for n in notices)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -32,16 +32,16 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
+from model import terms
 from model.components.build import BuiltModel
+from model.components.catalogue import marginal_families
 from model.solve.highs import SolveResult
+from model.units import KG_PER_T, USD_PER_KUSD
 
-KUSD = 1000.0  # USD per kUSD
+KUSD = USD_PER_KUSD  # USD per kUSD
 BINDING_USD_PER_T = 1e-6
-MARGINAL_FAMILIES = (  # (reported constraint kind, Pyomo constraint component): the limits whose marginal values are reported
-    ("licence_quota", "LicenceQuota"), ("supplier_capacity", "SpotCapacity"), ("supplier_capacity", "ContractCapacity"),
-    ("plant_capacity", "PlantCapacity"), ("stockpile_capacity", "StockCapacity"),
-    ("recycling_capacity", "RecyclingCapacity"), ("diversification_cap", "DiversificationCap"),
-)
+# the limits whose marginal values are reported: catalogue entries (model.components.catalogue), in output order
+MARGINAL_FAMILIES = marginal_families()
 
 
 def plan_tie_break(builts, top=None, top_labels=None):
@@ -49,7 +49,7 @@ def plan_tie_break(builts, top=None, top_labels=None):
     :data:`MARGINAL_FAMILIES` as one-sided rates."""
     from model.solve.canonical import tie_break
 
-    return tie_break(builts, tuple(c for _, c in MARGINAL_FAMILIES), top=top, top_labels=top_labels)
+    return tie_break(builts, tuple(c.component for c in MARGINAL_FAMILIES), top=top, top_labels=top_labels)
 
 
 def _val(v) -> float:
@@ -80,23 +80,15 @@ def _marginal_rows(m, b: BuiltModel, duals, scale: float) -> list[tuple]:
     lab = b.data.periods
     rows = []
 
-    def add(kind: str, comp, name_of, period_of):
+    for family in MARGINAL_FAMILIES:
+        mg = family.marginal
+        comp = m.component(family.component)
         for k in comp:
             con = comp[k]
             d = duals.get(con, 0.0) * scale
             mv = -d * KUSD
             mv = 0.0 if abs(mv) < 1e-7 else mv
-            rows.append((kind, name_of(k), period_of(k), mv, abs(mv) > BINDING_USD_PER_T))
-
-    by_period = lambda k: lab[k[1] - 1]  # noqa: E731
-    name_and_period = {
-        "LicenceQuota": (lambda k: k[0], by_period), "SpotCapacity": (lambda k: k[0], by_period),
-        "ContractCapacity": (lambda k: k[0], by_period), "PlantCapacity": (lambda k: "plant", lambda k: lab[k - 1]),
-        "StockCapacity": (lambda k: k[0], by_period), "RecyclingCapacity": (lambda k: k[0], by_period),
-        "DiversificationCap": (lambda k: k[0], lambda k: str(k[1])),
-    }
-    for kind, comp in MARGINAL_FAMILIES:
-        add(kind, m.component(comp), *name_and_period[comp])
+            rows.append((mg.kind.name, mg.name_of(k), mg.period_of(k, lab), mv, abs(mv) > BINDING_USD_PER_T))
     return rows
 
 
@@ -218,7 +210,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
     costs = tables["costs"]
     total = float(pyo.value(m.FirstStageCost_kusd + m.ScenarioCost_kusd) * KUSD)
     first = float(pyo.value(m.FirstStageCost_kusd) * KUSD)
-    penalties = float(costs[costs.term.isin(["shortage_penalty", "floor_penalty", "terminal_penalty"])].cost_usd.sum())
+    penalties = float(costs[costs.term.isin(list(terms.PENALTY_TERMS))].cost_usd.sum())
 
     sh = tables["shortages"]
     streams = {}
@@ -230,7 +222,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
             "fill_rate": round(1 - short / dem, 9) if dem > 0 else 1.0,
             "periods_short": int((g.shortage_t > 1e-6).sum()),
         }
-    delivered_kg = float((sh.demand_t - sh.shortage_t).sum()) * 1000.0
+    delivered_kg = float((sh.demand_t - sh.shortage_t).sum()) * KG_PER_T
 
     # supply by origin and country: element content of purchased arrivals plus recycled output
     pur = tables["purchases"]
@@ -276,7 +268,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
         "scenario_cost_usd": round(total - first, 6),
         "cost_parts_usd": {t: round(float(v), 6) for t, v in zip(costs.term, costs.cost_usd)},
         "penalties_usd": round(penalties, 6),
-        "magnets_delivered_t": round(delivered_kg / 1000.0, 9),
+        "magnets_delivered_t": round(delivered_kg / KG_PER_T, 9),
         "total_cost_usd_per_kg_magnet": round(total / delivered_kg, 9) if delivered_kg > 0 else None,
         "supply_cost_usd_per_kg_magnet": round((total - penalties) / delivered_kg, 9) if delivered_kg > 0 else None,
         "streams": streams,

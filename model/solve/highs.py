@@ -5,11 +5,27 @@ path) on the default case, and the README records the figures:
 
 - ``stdform`` (default): Pyomo's ``LinearStandardFormCompiler`` compiles the model to sparse
   arrays, which are passed to HiGHS with ``highspy.Highs.passModel``. No files.
-- ``persistent``: ``pyomo.contrib.solver``'s HiGHS interface (kept for warm re-solves).
+- ``persistent``: ``pyomo.contrib.solver``'s HiGHS interface (kept for warm re-solves),
+  :mod:`model.solve.persistent`.
 
 Whatever the path, the termination condition is checked here: anything but a proven optimum
 raises :class:`~model.errors.SolveError` with a message a planner can act on. Duals are loaded
 into ``model.dual`` (a Pyomo import Suffix), in kUSD per unit of the row (= USD/kg per t).
+Shared-variable non-anticipativity (merged columns) is :mod:`model.solve.merge`; the infeasible
+set of an infeasible model is :mod:`model.solve.iis`; the canonical plan is :mod:`model.solve.canonical`.
+
+Glossary
+--------
+SolverOptions    path, threads, time limit, presolve, method, seed, canonical tie-break, HiGHS log file
+SolveResult      termination, objective (kUSD), hand-off / solve / load / canonical / marginal seconds,
+                 LP size, solver name, version and recorded options
+solve            the entry point: ``solve(m, options, equal_vars=..., tie_break=...)``
+new_highs        a silent ``highspy.Highs`` (the first one in a process is made with stdout muted)
+sf               Pyomo's standard form (``LinearStandardFormCompiler``, mixed form): columns, rows,
+                 A, c, rhs and each row's bound type (0: ==, -1: >=, +1: <=)
+_fail            the SolveError for a HiGHS model status, with a hint a planner can act on
+_recorded        the options as recorded in KPIs and baselines (no machine paths)
+model.dual       import Suffix of row duals, kUSD per unit of the row
 """
 
 from __future__ import annotations
@@ -21,6 +37,8 @@ import numpy as np
 import pyomo.environ as pyo
 
 from model.errors import SolveError
+from model.solve.iis import infeasible_subset
+from model.solve.merge import merge_columns, share_values
 
 
 @dataclass(frozen=True)
@@ -124,37 +142,6 @@ _FAIL_HINT = {
 }
 
 
-def _infeasible(h, status: str, sf, colmap) -> SolveError:
-    """Ask HiGHS for an irreducible infeasible subset (IIS) and map it back to Pyomo components."""
-    import highspy
-
-    rows, bounds = [], []
-    try:
-        # from the LP, reduced to an irreducible set (the default "light" strategy can return none
-        # after presolve has proved infeasibility)
-        h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible))
-        st, iis = h.getIis()
-        if st != highspy.HighsStatus.kError and iis.valid_:
-            rows = [sf.rows[i].constraint for i in iis.row_index_]
-            first_col = {}
-            for j in range(len(sf.columns)):
-                first_col.setdefault(int(colmap[j]) if colmap is not None else j, j)
-            names = {int(highspy.IisBoundStatus.kIisBoundStatusLower): "lower",
-                     int(highspy.IisBoundStatus.kIisBoundStatusUpper): "upper",
-                     int(highspy.IisBoundStatus.kIisBoundStatusBoxed): "bounds"}
-            for j, b in zip(iis.col_index_, iis.col_bound_):
-                var = sf.columns[first_col[int(j)]]
-                side = names.get(int(b))
-                # plain non-negativity is not an input; report upper bounds and non-zero lower bounds
-                if side == "upper" or (side in ("lower", "bounds") and (var.lb or 0.0) != 0.0):
-                    bounds.append((var, side))
-    except Exception:  # noqa: BLE001 - IIS is a diagnosis aid; the infeasibility is reported either way
-        rows, bounds = [], []
-    err = _fail("Infeasible" if status == "Infeasible" else status)
-    err.conflict_rows, err.conflict_bounds = rows, bounds
-    return err
-
-
 def _fail(status: str) -> SolveError:
     hint = _FAIL_HINT.get(status, "the solver did not return an optimal plan")
     return SolveError(f"solver status '{status}': {hint}", termination=status)
@@ -174,30 +161,10 @@ def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions(), equal_
     if equal_vars:
         raise ValueError("shared-variable non-anticipativity needs the stdform path")
     if options.path == "persistent":
-        return _solve_persistent(m, options)
+        from model.solve.persistent import PersistentHighs  # it builds on this module's SolveResult
+
+        return PersistentHighs(options).solve(m)
     raise ValueError(f"unknown solver path {options.path!r} (expected stdform or persistent)")
-
-
-def _merge_map(columns, equal_vars):
-    """Column -> merged column index (union-find over the pairs); returns (index array, n merged)."""
-    pos = {id(v): j for j, v in enumerate(columns)}
-    parent = list(range(len(columns)))
-
-    def find(j):
-        while parent[j] != j:
-            parent[j] = parent[parent[j]]
-            j = parent[j]
-        return j
-
-    for a, b in equal_vars:
-        ja, jb = pos.get(id(a)), pos.get(id(b))
-        if ja is not None and jb is not None:
-            ra, rb = find(ja), find(jb)
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(j) for j in range(len(columns))], dtype=np.int64)
-    uniq, new = np.unique(roots, return_inverse=True)
-    return new, len(uniq)
 
 
 def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), tie_break=None) -> SolveResult:
@@ -220,17 +187,7 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
     c = np.asarray(sf.c.toarray()).ravel() if n else np.zeros(0)
     colmap = None
     if equal_vars:
-        import scipy.sparse as sp
-
-        colmap, n_red = _merge_map(sf.columns, equal_vars)
-        P = sp.csc_array((np.ones(n), (np.arange(n), colmap)), shape=(n, n_red))
-        A = (A @ P).tocsc()
-        c = P.T @ c
-        lb_red = np.full(n_red, -inf)
-        ub_red = np.full(n_red, inf)
-        np.maximum.at(lb_red, colmap, lb)
-        np.minimum.at(ub_red, colmap, ub)
-        lb, ub, n = lb_red, ub_red, n_red
+        A, c, lb, ub, colmap, n = merge_columns(sf.columns, equal_vars, A, c, lb, ub, inf)
     A.sort_indices()
 
     h = new_highs()
@@ -255,7 +212,9 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
     t2 = time.perf_counter()
     status = h.modelStatusToString(h.getModelStatus())
     if status in ("Infeasible", "Primal infeasible or unbounded"):
-        raise _infeasible(h, status, sf, colmap)
+        err = _fail("Infeasible" if status == "Infeasible" else status)
+        err.conflict_rows, err.conflict_bounds = infeasible_subset(h, sf, colmap)
+        raise err
     if status != "Optimal":
         raise _fail(status)
     sol = h.getSolution()
@@ -282,11 +241,7 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
         x = x[colmap]
     for v, val in zip(sf.columns, x):
         v.set_value(float(val), skip_validation=True)
-    for a, b in equal_vars:  # a variable the compiler dropped (in no active row) takes its partner's value
-        if a.value is None and b.value is not None:
-            a.set_value(b.value, skip_validation=True)
-        elif b.value is None and a.value is not None:
-            b.set_value(a.value, skip_validation=True)
+    share_values(equal_vars)  # a variable the compiler dropped (in no active row) takes its partner's value
     duals = _ensure_dual_suffix(m)
     rd = row_dual * sense
     for r, d in zip(sf.rows, rd):
@@ -309,78 +264,3 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
         canonical_s=canonical_s,
         marginal_s=marginal_s,
     )
-
-
-class PersistentHighs:
-    """A HiGHS instance kept across solves of one model (``pyomo.contrib.solver``), for sweeps.
-
-    After the first solve only parameter changes are looked for (``auto_updates`` limited to
-    ``update_parameters``), so a re-solve after changing a mutable Param costs little more than
-    HiGHS's warm-started dual simplex.
-    """
-
-    def __init__(self, options: SolverOptions = SolverOptions()):
-        from pyomo.contrib.solver.solvers.highs import Highs
-
-        self.options = options
-        new_highs()  # the process's first HiGHS prints a banner: let it be ours, with stdout silenced
-        self.opt = Highs()
-        self.hopts = {k: v for k, v in options.highs_options().items() if k != "output_flag"}
-        self.solves = 0
-        self._highs_time_so_far = 0.0  # the interface reports HiGHS time summed over the kept model's solves
-
-    def _only_parameters(self) -> None:
-        au = self.opt.config.auto_updates
-        for k in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
-                  "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
-                  "update_vars", "update_named_expressions", "update_objective"):
-            setattr(au, k, False)
-        au.update_parameters = True
-
-    def solve(self, m: pyo.ConcreteModel) -> SolveResult:
-        from pyomo.contrib.solver.common.results import TerminationCondition
-
-        if self.solves == 1:
-            self._only_parameters()
-        t0 = time.perf_counter()
-        res = self.opt.solve(m, solver_options=self.hopts, load_solutions=False,
-                             raise_exception_on_nonoptimal_result=False)
-        t2 = time.perf_counter()
-        self.solves += 1
-        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
-            name = {
-                TerminationCondition.provenInfeasible: "Infeasible",
-                TerminationCondition.unbounded: "Unbounded",
-                TerminationCondition.infeasibleOrUnbounded: "Primal infeasible or unbounded",
-                TerminationCondition.maxTimeLimit: "Time limit reached",
-                TerminationCondition.iterationLimit: "Iteration limit reached",
-            }.get(res.termination_condition, str(res.termination_condition))
-            raise _fail(name)
-        res.solution_loader.load_vars()
-        duals = _ensure_dual_suffix(m)
-        for con, d in res.solution_loader.get_duals().items():
-            duals[con] = float(d)
-        t3 = time.perf_counter()
-        obj = next(m.component_data_objects(pyo.Objective, active=True))
-        total = float(res.timing_info.highs_time or 0.0)
-        solve_s = max(total - self._highs_time_so_far, 0.0)
-        self._highs_time_so_far = total
-        n_vars = sum(1 for v in m.component_data_objects(pyo.Var, active=True) if not v.fixed)
-        n_cons = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
-        return SolveResult(
-            termination="optimal",
-            objective_kusd=float(pyo.value(obj)),
-            handoff_s=max(t2 - t0 - solve_s, 0.0),
-            solve_s=solve_s,
-            load_s=t3 - t2,
-            n_columns=n_vars,
-            n_rows=n_cons,
-            n_nonzeros=-1,
-            solver="highs",
-            solver_version=_highs_version(),
-            options=self.hopts | {"path": "persistent"},
-        )
-
-
-def _solve_persistent(m: pyo.ConcreteModel, options: SolverOptions) -> SolveResult:
-    return PersistentHighs(options).solve(m)

@@ -122,31 +122,16 @@ def first_stage_from_wheel(wheel, comm) -> dict[str, float]:
 def evaluate_plan(data, first_stage: dict[str, float], bound_kusd: float, options, elapsed: dict):
     """Fix the first stage in every scenario, re-optimise each, and build the stochastic run for the report."""
     import numpy as np
-    import pyomo.environ as pyo
 
-    from model.components.build import build_scenario_model
-    from model.results.tables import extract, plan_tie_break
     from model.input.scenarios import scenario_cases
-    from model.solve.highs import SolveResult, solve
+    from model.solve.highs import SolveResult
+    from model.stochastic.evaluate import canonical_plan, evaluate_first_stage
     from model.stochastic.extensive import StochasticRun, cvar
 
     cases = scenario_cases(data)
-    sols, totals = [], []
-    res0 = None
-    for c in cases:
-        b = build_scenario_model(c, name=c.scenario)
-        missing = [v.getname(fully_qualified=False) for v in b.first_stage_vars
-                   if v.getname(fully_qualified=False) not in first_stage]
-        if missing:
-            raise RuntimeError(f"first-stage values missing for {len(missing)} variables, e.g. {missing[0]}")
-        for v in b.first_stage_vars:
-            v.fix(first_stage[v.getname(fully_qualified=False)])
-        r = solve(b.model, options, tie_break=plan_tie_break([b]))
-        res0 = res0 or r
-        totals.append(float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd)))
-        sols.append(extract(b, r))
+    ev = evaluate_first_stage(cases, first_stage, options, keep=True, tie_break=canonical_plan)
+    totals, sols, res0 = ev.totals_kusd, ev.solutions, ev.result0
     probs = np.array([c.probability for c in cases])
-    totals = np.array(totals)
     plan = float(probs @ totals)
     gap = (plan - bound_kusd) / abs(plan) if plan else 0.0
     result = SolveResult(termination="ph", objective_kusd=plan, handoff_s=0.0, solve_s=elapsed.get("ph_s", 0.0),

@@ -46,13 +46,22 @@ import numpy as np
 import pyomo.environ as pyo
 
 from model.components.build import BuiltModel, build_scenario_model
+from model.components.catalogue import ConstraintInfo, Infeasible
 from model.input.data import CaseData
 from model.errors import SolveError
 from model.results.tables import Solution, extract, plan_tie_break
 from model.input.scenarios import mean_case, scenario_cases
 from model.solve.highs import SolveResult, SolverOptions, solve
+from model.stochastic.evaluate import canonical_plan, evaluate_first_stage, first_stage_values, perfect_foresight_totals
 
 NONANT_DEFAULT = "shared"
+
+CATALOGUE = (  # the extensive form's own constraint components (model.components.catalogue)
+    ConstraintInfo("NonAnticipativity", period_last=False,  # indexed by (scenario number, first-stage variable number)
+                   infeasible=Infeasible("non-anticipativity of scenario {0}, first-stage decision {1}",
+                                         "risk.non_anticipative_periods")),
+    ConstraintInfo("CVaRTail", period_last=False),  # indexed by scenario number; no input of its own
+)
 
 
 def cvar(values, probs, alpha: float) -> float:
@@ -135,17 +144,11 @@ def solve_extensive_form(ef: ExtensiveForm, options: SolverOptions) -> SolveResu
     return solve(ef.model, options, equal_vars=list(ef.equal_vars), tie_break=tb)
 
 
-def _solve_alone(d: CaseData, options: SolverOptions, fix: list[float] | None = None, keep: bool = False):
-    """Optimal F + C of one scenario on its own (kUSD), optionally with first-stage values fixed.
-
-    With ``keep`` also returns the solved BuiltModel and its SolveResult."""
-    b = build_scenario_model(d)
-    if fix is not None:
-        for v, x in zip(b.first_stage_vars, fix):
-            v.fix(x)
-    res = solve(b.model, options, tie_break=plan_tie_break([b]) if keep else None)
-    value = float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd))
-    return (value, b, res) if keep else value
+def _expected_value_plan(cases, options: SolverOptions) -> tuple[BuiltModel, dict[str, float]]:
+    """The expected-value problem solved (canonical plan), and its first stage by variable name."""
+    ev_b = build_scenario_model(mean_case(cases))
+    solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
+    return ev_b, first_stage_values(ev_b)
 
 
 def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOptions, t0: float, t1: float) -> "StochasticRun":
@@ -160,17 +163,12 @@ def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOption
     options = _replace(options, time_limit_s=None)  # the sub-problems are single scenarios: small, quick
     risk = cases[0].case.risk
     probs = np.array([c.probability for c in cases])
-    ev_b = build_scenario_model(mean_case(cases))
-    solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
-    ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
-    ws = np.array([_solve_alone(c, options) for c in cases])
-    solved = [_solve_alone(c, options, fix=ev_first, keep=True) for c in cases]
-    eev = np.array([x[0] for x in solved])
-    sols = tuple(extract(b, r) for _, b, r in solved)
+    _, ev_first = _expected_value_plan(cases, options)
+    ws = perfect_foresight_totals(cases, options)
+    ev = evaluate_first_stage(cases, ev_first, options, keep=True, tie_break=canonical_plan)
+    eev, sols, first, res0 = ev.totals_kusd, ev.solutions, ev.built0, ev.result0
     plan = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
     bound = risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
-    first = solved[0][1]
-    res0 = solved[0][2]
     result = SolveResult(termination="time_limit", objective_kusd=plan, handoff_s=0.0, solve_s=time.perf_counter() - t1,
                          load_s=0.0, n_columns=0, n_rows=0, n_nonzeros=-1, solver=res0.solver,
                          solver_version=res0.solver_version, options=res0.options)
@@ -246,14 +244,11 @@ def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), non
                "extract_s": round(t3 - t2 + res.load_s, 4)}
     if with_evpi_vss:
         t4 = time.perf_counter()
-        ws = np.array([_solve_alone(c, options) for c in cases])
-        ev_case = mean_case(cases)
-        ev_b = build_scenario_model(ev_case)
-        solve(ev_b.model, options, tie_break=plan_tie_break([ev_b]))
-        ev_first = [float(v.value or 0.0) for v in ev_b.first_stage_vars]
+        ws = perfect_foresight_totals(cases, options)
+        ev_b, ev_first = _expected_value_plan(cases, options)
         eev_note = None
         try:
-            eev = np.array([_solve_alone(c, options, fix=ev_first) for c in cases])
+            eev = evaluate_first_stage(cases, ev_first, options).totals_kusd
             eev_value = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
         except SolveError as e:
             eev, eev_value, eev_note = None, None, f"the expected-value plan is infeasible in some scenario ({e})"

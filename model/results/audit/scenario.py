@@ -1,0 +1,674 @@
+r"""The audit of one scenario's plan against that scenario's inputs: one method per constraint family.
+
+:class:`ScenarioAudit` reads each table once (through :class:`~.rows.RowReader`), keeps what later
+families need (the sums below), and records every row of every check in its accumulator. The methods
+run in a fixed order (:meth:`ScenarioAudit.run`): each check's rows are recorded in the same order on
+every run, so the worst row and its text do not depend on anything else.
+
+Families and what they check (masses in t; t = 1..T; ``x`` the reported value):
+
+- arrivals (``purchases``): reported arrival = order + lead + review lead; an order arriving after T
+  must be 0; descriptive columns and price as in the inputs; cost_usd = purchased x price x K.
+  Arrivals by kind: element content f_e x q of oxide/metal/alloy at (e, g, arrival); scrap at
+  (m, arrival); finished magnets at (m, g, arrival). ``arrivals`` table = the element arrivals;
+- supplier capacity (``reservations``): only contracts reserve; nominal cap >= reservation >=
+  committed; the table's purchased_t = the purchases; fee = reserved x fee x K; spot q <= cap x
+  availability; contract q <= availability x reservation and >= min take x availability x reservation;
+- licence quota: sum of covered orders <= quota x approval (case-by-case; 1 otherwise) x the
+  scenario's quota factor, per rule and period in force;
+- production: recipes of the stream's grade; sum of made <= plant capacity;
+- eligibility and bill of materials (``eligibility_use``): no use a prohibited rule in force bars;
+  per (s, e, t): sum_g use = sum_rc need[rc, e] / y x made[s, rc, t];
+- finished magnets (``magnet_purchases``): grade-matching, unbarred magnets; used <= arrived per
+  (m, g, t);
+- demand (``shortages``): made + bought + shortage = demand; shortage <= (1 - service level) x
+  demand; the table's demand_t, made_t, bought_t recomputed;
+- recycling: feed <= availability x (capacity + expansion once built, i.e. from period build lead
+  + 1); expansion <= max, cost = added x cost per t; swarf fed <= (1/y - 1) x made per recipe, only
+  grades a grade-locked route takes; scrap fed <= scrap arrived; recovered[e, output origin, t] =
+  sum feed x content x recovery;
+- element balance: stock[e, g, t] = stock[e, g, t-1] + arrived + recovered - used
+  (stock[e, g, 0] = initial stock);
+- stock capacity: sum_g stock <= capacity; ``stock_by_element`` stock_t and capacity_t agree;
+- strategic floor: floor_t as derived; a hard floor: stock >= floor and no shortfall; a penalised
+  floor: shortfall >= floor - stock (and <= max(0, floor - stock) when the penalty is positive);
+  no floor: no shortfall;
+- terminal requirement: the terminal penalty paid >= sum_e penalty x max(0, requirement - stock[e, T]) x K;
+- diversification: per limit and calendar year, selected <= max share x basis, the basis being
+  the element content of purchases at arrival (plus recovered element, origin group and route
+  country, for ``basis: supply``);
+- cost terms: every row of ``costs`` = the term recomputed from the tables and inputs (``stage``
+  first for ``FIRST_STAGE_TERMS``, second otherwise).
+
+Glossary of the short names: o offer, op / pl a period label as reported, t period number, a arrival
+period, q purchased t, r reserved t, e element, g origin group, m material, s stream, rc recipe, k
+route (or a key), src recycling source, x the row's value, lim / lo a limit, K USD per t per USD/kg,
+``scen`` the location prefix ``scenario=<name>, `` of a stochastic run ("" otherwise).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from model.input.schema import SWARF_FEED
+
+from .checks import COST_TERMS, FIRST_STAGE_TERMS, MASS_ABS_T, K, fmt as _f, mass_tol, money_tol
+from .inputs import ELEMENT_KINDS, ScenarioInputs
+from .rows import RowReader, View
+
+
+def _compare(acc, a: dict, b: dict, where, signed: bool = False, scale: float = 1.0) -> None:
+    """One row per key of ``a`` or ``b``: x = a[k] against y = scale x b[k] (missing: 0); the violation is
+    x - y when ``signed`` (x <= y), |x - y| otherwise; ``where(k, x, y)`` the row's text."""
+    for k in set(a) | set(b):
+        x, y = a.get(k, 0.0), scale * b.get(k, 0.0)
+        acc.add(x - y if signed else abs(x - y), mass_tol(x, y), lambda k=k, x=x, y=y: where(k, x, y))
+
+
+class ScenarioAudit:
+    """The checks of one scenario; :meth:`run` returns its recomputed total cost and cost terms."""
+
+    def __init__(self, inp: ScenarioInputs, views: dict[str, View], acc: dict, scen: str):
+        self.inp, self.acc, self.scen = inp, acc, scen
+        self.data, self.case, self.T, self.lab = inp.data, inp.case, inp.T, inp.lab
+        self.rows = RowReader(views, inp.t_of, acc["table_integrity"], scen)
+        self.cost: dict[str, float] = {}  # recomputed cost terms
+
+    def run(self) -> tuple[float, dict]:
+        self.purchases()
+        self.reported_arrivals()
+        self.reservations()
+        self.supplier_capacity()
+        self.licence_quota()
+        self.production()
+        self.element_use()
+        self.bill_of_materials()
+        self.finished_magnets()
+        self.demand()
+        self.recycling_feed()
+        self.expansions()
+        self.recycling_flows()
+        self.recycling_capacity()
+        self.swarf_and_scrap()
+        self.recovery()
+        self.element_balance()
+        self.stock_capacity()
+        self.strategic_floor()
+        self.terminal()
+        self.diversification()
+        self.other_costs()
+        recomputed = {term: self.cost[term] for term in COST_TERMS}
+        self.cost_terms(recomputed)
+        self.terminal_requirement()
+        return sum(recomputed.values()), recomputed
+
+    # ---- arrivals and lead times
+
+    def purchases(self) -> None:
+        """Arrival timing, descriptive columns and cost of each purchase; what arrives, by material kind."""
+        inp, T, lab, scen, rows = self.inp, self.T, self.lab, self.scen, self.rows
+        t_of, price = inp.t_of, self.data.price_usd_per_kg
+        self.purchased = purchased = {}  # (o, t) -> t
+        self.elem_arr = elem_arr = defaultdict(float)  # (e, g, a)
+        self.scrap_arr = scrap_arr = defaultdict(float)  # (m, a)
+        self.mag_arr = mag_arr = defaultdict(float)  # (m, g, a)
+        cost_purchases = 0.0
+        at = self.acc["arrival_timing"]
+        costcol = self.acc["cost_columns"]
+        for t, (o, op, q, p, c, sup, ctry, g, mat, kind, ap) in rows.read("purchases", (
+                "offer", "order_period", "purchased_t", "price_usd_per_kg", "cost_usd", "supplier", "country",
+                "origin_group", "material", "kind", "arrival_period"), (("offer", "offer", inp.offers),),
+                "order_period"):
+            off = inp.offers[o]
+            if (sup, ctry, g, mat, kind) != (off.supplier, off.country, off.origin_group, off.material, off.kind):
+                rows.problem(lambda: f"purchases: offer {o} order {op}: descriptive columns "
+                                     f"{(sup, ctry, g, mat, kind)} differ from the input")
+            p_in = price[o][t - 1]
+            if abs(p - p_in) > 1e-9 * max(1.0, abs(p_in)):
+                rows.problem(lambda: f"purchases: offer {o} order {op}: price {_f(p)} USD/kg, input {_f(p_in)}")
+            a = inp.arrival(o, t)
+            a_rep = t_of.get(ap)
+            if a_rep is None:
+                at.add(float(T), 0.0, lambda: f"{scen}offer {o}, order {op}: reported arrival {ap!r} outside the horizon "
+                                              f"(expected {lab(a)})")
+            else:
+                at.add(float(abs(a_rep - a)), 0.0,
+                       lambda: f"{scen}offer {o}, order {op}: reported arrival {ap}, expected {lab(a)} "
+                               f"(lead {off.lead_time_periods} + review {inp.review[o, t]})")
+            if a > T:
+                if abs(q) > MASS_ABS_T:
+                    at.add(float(a - T), 0.0, lambda: f"{scen}offer {o}, order {op}: {_f(q)} t ordered but it arrives "
+                                                      f"{a - T} period(s) after the horizon")
+                continue
+            purchased[o, t] = purchased.get((o, t), 0.0) + q
+            cost = q * p_in * K
+            cost_purchases += cost
+            costcol.add(abs(c - cost), money_tol(c, cost),
+                        lambda: f"{scen}purchases: offer {o}, order {op}: cost_usd {_f(c)}, recomputed {_f(cost)}")
+            m = inp.mats[off.material]
+            if m.kind in ELEMENT_KINDS:
+                for e, f in m.element_content_frac.items():
+                    if f > 0:
+                        elem_arr[e, off.origin_group, a] += f * q
+            elif m.kind == "scrap":
+                scrap_arr[m.id, a] += q
+            elif m.kind == "magnet":
+                mag_arr[m.id, off.origin_group, a] += q
+        self.cost["purchases"] = cost_purchases
+
+    def reported_arrivals(self) -> None:
+        """The ``arrivals`` table = the element content of the purchases, at their arrival."""
+        scen, lab = self.scen, self.lab
+        self._by_element_origin("reported_arrivals", "arrivals", "arrived_t", self.elem_arr,
+                                lambda k, x, y: f"{scen}element {k[0]}, origin {k[1]}, period {lab(k[2])}: arrivals "
+                                                f"table {_f(x)} t, content of purchases {_f(y)} t")
+
+    def _by_element_origin(self, check: str, tname: str, col: str, expected: dict, where) -> None:
+        """Table ``tname``'s ``col`` summed per (element, origin group, period) = ``expected`` (``check``)."""
+        reported = defaultdict(float)
+        for t, (e, g, _, x) in self.rows.read(tname, ("element", "origin_group", "period", col), period="period"):
+            reported[e, g, t] += x
+        _compare(self.acc[check], reported, expected, where)
+
+    # ---- supplier capacity and reservations
+
+    def reservations(self) -> None:
+        """Each reservation row: a contract, arriving in the horizon, within nominal capacity and commitments."""
+        inp, T, scen, rows, purchased = self.inp, self.T, self.scen, self.rows, self.purchased
+        cap = self.data.capacity_t_per_period
+        sc, at, costcol = self.acc["supplier_capacity"], self.acc["arrival_timing"], self.acc["cost_columns"]
+        self.reserved = reserved = {}
+        cost_fees = 0.0
+        for t, (o, pl, r, q_rep, fee) in rows.read("reservations", ("offer", "period", "reserved_t", "purchased_t",
+                                                                    "fee_usd"), (("offer", "offer", inp.offers),),
+                                                   "period"):
+            off = inp.offers[o]
+            if off.kind != "contract":
+                rows.problem(lambda: f"reservations: offer {o} is not a contract")
+            if inp.arrival(o, t) > T and r > MASS_ABS_T:
+                at.add(float(inp.arrival(o, t) - T), 0.0,
+                       lambda: f"{scen}offer {o}: {_f(r)} t reserved for {pl}, whose orders arrive after the horizon")
+            reserved[o, t] = reserved.get((o, t), 0.0) + r
+            q = purchased.get((o, t), 0.0)
+            sc.add(abs(q_rep - q), mass_tol(q_rep, q),
+                   lambda: f"{scen}reservations: offer {o}, {pl}: purchased_t {_f(q_rep)} t, purchases table {_f(q)} t")
+            f_usd = r * off.reservation_fee_usd_per_kg * K
+            cost_fees += f_usd
+            costcol.add(abs(fee - f_usd), money_tol(fee, f_usd),
+                        lambda: f"{scen}reservations: offer {o}, {pl}: fee_usd {_f(fee)}, recomputed {_f(f_usd)}")
+            nominal = cap[o][t - 1]
+            sc.add(r - nominal, mass_tol(r, nominal),
+                   lambda: f"{scen}offer {o}, {pl}: reservation {_f(r)} t > nominal capacity {_f(nominal)} t")
+            committed = getattr(off, "committed_t_per_period", 0.0) or 0.0
+            if committed > 0:
+                sc.add(committed - r, mass_tol(r, committed),
+                       lambda: f"{scen}offer {o}, {pl}: reservation {_f(r)} t < committed {_f(committed)} t")
+        self.cost["reservation_fees"] = cost_fees
+
+    def supplier_capacity(self) -> None:
+        """Per offer and order period arriving in the horizon: spot within capacity, contracts within reservation."""
+        inp, T, lab, scen, purchased, reserved = self.inp, self.T, self.lab, self.scen, self.purchased, self.reserved
+        cap, avail = self.data.capacity_t_per_period, self.data.availability_frac
+        sc = self.acc["supplier_capacity"]
+        for o, off in inp.offers.items():
+            for t in range(1, T + 1):
+                if inp.arrival(o, t) > T:
+                    continue
+                q = purchased.get((o, t), 0.0)
+                av = avail.get(o, (1.0,) * T)[t - 1]
+                if off.kind == "spot":
+                    lim = cap[o][t - 1] * av
+                    sc.add(q - lim, mass_tol(q, lim),
+                           lambda: f"{scen}offer {o}, {lab(t)}: spot purchase {_f(q)} t > capacity {_f(cap[o][t - 1])} t "
+                                   f"x availability {_f(av)}")
+                else:
+                    r = reserved.get((o, t), 0.0)
+                    committed = getattr(off, "committed_t_per_period", 0.0) or 0.0
+                    if committed > 0 and (o, t) not in reserved:
+                        sc.add(committed, mass_tol(committed),
+                               lambda: f"{scen}offer {o}, {lab(t)}: no reservation reported, committed {_f(committed)} t")
+                    lim = av * r
+                    sc.add(q - lim, mass_tol(q, lim),
+                           lambda: f"{scen}offer {o}, {lab(t)}: contract purchase {_f(q)} t > availability {_f(av)} x "
+                                   f"reservation {_f(r)} t")
+                    if off.min_take_frac > 0:
+                        lo = off.min_take_frac * av * r
+                        sc.add(lo - q, mass_tol(q, lo),
+                               lambda: f"{scen}offer {o}, {lab(t)}: contract purchase {_f(q)} t < minimum take "
+                                       f"{_f(off.min_take_frac)} x availability {_f(av)} x reservation {_f(r)} t")
+
+    # ---- licence quotas
+
+    def licence_quota(self) -> None:
+        """Covered orders <= quota x approval x quota factor, per general / case-by-case rule and period in force."""
+        inp, data, case, T, lab, scen = self.inp, self.data, self.case, self.T, self.lab, self.scen
+        purchased = self.purchased
+        lq = self.acc["licence_quota"]
+        for r in case.licence_rules:
+            if r.regime not in ("general", "case_by_case"):
+                continue
+            p0, p1 = inp.rule_window[r.id]
+            covered = [o.id for o in case.offers if o.origin_group in r.origin_groups and o.material in r.materials]
+            qf = data.quota_factor.get(r.id, (1.0,) * T)
+            ap = data.approval_frac.get(r.id, (r.approval_frac,) * T)
+            for t in range(p0, p1 + 1):
+                lhs = sum(purchased.get((o, t), 0.0) for o in covered)
+                appr = ap[t - 1] if r.regime == "case_by_case" else 1.0
+                rhs = (r.quota_t_per_period or 0.0) * appr * qf[t - 1]
+                lq.add(lhs - rhs, mass_tol(lhs, rhs),
+                       lambda: f"{scen}rule {r.id}, {lab(t)}: orders {_f(lhs)} t > quota {_f(r.quota_t_per_period)} t x "
+                               f"approval {_f(appr)} x factor {_f(qf[t - 1])} = {_f(rhs)} t")
+
+    # ---- production, eligibility, bill of materials
+
+    def production(self) -> None:
+        """Recipes of the stream's grade; magnets made within plant capacity."""
+        inp, T, lab, scen, rows = self.inp, self.T, self.lab, self.scen, self.rows
+        el = self.acc["eligibility"]
+        self.made = made = defaultdict(float)  # (s, r, t)
+        for t, (s, gr, rc, pl, x) in rows.read("production", ("stream", "grade", "recipe", "period", "made_t"),
+                                               (("stream", "stream", inp.streams),
+                                                ("recipe", "recipe", inp.recipe_grade)), "period"):
+            sg = inp.streams[s].grade
+            if gr != sg:
+                rows.problem(lambda: f"production: stream {s} grade column {gr!r}, input {sg!r}")
+            if inp.recipe_grade[rc] != sg:
+                el.add(x, MASS_ABS_T, lambda: f"{scen}stream {s}, {pl}: {_f(x)} t made by recipe {rc} of grade "
+                                              f"{inp.recipe_grade[rc]}, but the stream's grade is {sg}")
+            made[s, rc, t] += x
+        plant = self.data.capacity_t_per_period["plant"]
+        made_t = defaultdict(float)
+        self.made_st = made_st = defaultdict(float)
+        self.made_rt = made_rt = defaultdict(float)
+        for (s, rc, t), x in made.items():
+            made_t[t] += x
+            made_st[s, t] += x
+            made_rt[rc, t] += x
+        pc = self.acc["plant_capacity"]
+        for t in range(1, T + 1):
+            x = made_t.get(t, 0.0)
+            pc.add(x - plant[t - 1], mass_tol(x, plant[t - 1]),
+                   lambda: f"{scen}{lab(t)}: magnets made {_f(x)} t > plant capacity {_f(plant[t - 1])} t")
+
+    def element_use(self) -> None:
+        """No element use that a prohibited licence rule in force bars for the stream's end use."""
+        inp, scen, rows = self.inp, self.scen, self.rows
+        el = self.acc["eligibility"]
+        self.use = use = defaultdict(float)  # (s, e, g, t)
+        for t, (s, u, e, g, pl, x) in rows.read("eligibility_use", ("stream", "end_use", "element", "origin_group",
+                                                                    "period", "used_t"),
+                                                (("stream", "stream", inp.streams), ("element", "element", inp.elements),
+                                                 ("origin_group", "origin group", inp.groups)), "period"):
+            su = inp.streams[s].end_use
+            if u != su:
+                rows.problem(lambda: f"eligibility_use: stream {s} end_use column {u!r}, input {su!r}")
+            if (e, g, su, t) in inp.blocked_elem:
+                el.add(x, MASS_ABS_T, lambda: f"{scen}stream {s} ({su}), {pl}: uses {_f(x)} t {e} of origin {g}, "
+                                              f"barred by a prohibited licence rule in force")
+            use[s, e, g, t] += x
+
+    def bill_of_materials(self) -> None:
+        """Per stream, element, period: element use over all origins = recipe need / yield x made."""
+        inp, scen, lab = self.inp, self.scen, self.lab
+        use_set = defaultdict(float)
+        for (s, e, g, t), x in self.use.items():
+            use_set[s, e, t] += x
+        need_set = defaultdict(float)
+        for (s, rc, t), x in self.made.items():
+            for e, n in inp.need[rc].items():
+                if n > 0:
+                    need_set[s, e, t] += n / inp.y * x
+        _compare(self.acc["bill_of_materials"], use_set, need_set,
+                 lambda k, u_, n_: f"{scen}stream {k[0]}, element {k[1]}, {lab(k[2])}: element use {_f(u_)} t, "
+                                   f"recipe need / yield x made {_f(n_)} t")
+
+    def finished_magnets(self) -> None:
+        """Finished magnets of the stream's grade, not barred for its end use, used <= arrived."""
+        inp, scen, lab, rows = self.inp, self.scen, self.lab, self.rows
+        el = self.acc["eligibility"]
+        mag_used = defaultdict(float)  # (m, g, t)
+        self.bought = bought = defaultdict(float)  # (s, t)
+        for t, (s, m, g, pl, x) in rows.read("magnet_purchases", ("stream", "material", "origin_group", "period",
+                                                                  "used_t"),
+                                             (("stream", "stream", inp.streams), ("material", "material", inp.mats)),
+                                             "period"):
+            st = inp.streams[s]
+            mat = inp.mats[m]
+            if mat.kind != "magnet" or mat.grade != st.grade:
+                el.add(x, MASS_ABS_T, lambda: f"{scen}stream {s} (grade {st.grade}), {pl}: uses {_f(x)} t of {m} "
+                                              f"({mat.kind}, grade {mat.grade})")
+            if (m, g, st.end_use, t) in inp.blocked_mag:
+                el.add(x, MASS_ABS_T, lambda: f"{scen}stream {s} ({st.end_use}), {pl}: uses {_f(x)} t of {m} of origin {g}, "
+                                              f"barred by a prohibited licence rule in force")
+            mag_used[m, g, t] += x
+            bought[s, t] += x
+        _compare(self.acc["finished_magnets"], mag_used, self.mag_arr,
+                 lambda k, u_, a_: f"{scen}magnet {k[0]}, origin {k[1]}, {lab(k[2])}: used {_f(u_)} t > "
+                                   f"arrived {_f(a_)} t", signed=True)
+
+    # ---- demand
+
+    def demand(self) -> None:
+        """made + bought + shortage = demand; shortage within the service level; the ``shortages`` columns."""
+        inp, data, T, lab, scen, rows = self.inp, self.data, self.T, self.lab, self.scen, self.rows
+        made_st, bought = self.made_st, self.bought
+        dm = self.acc["demand"]
+        self.shortage = shortage = {}
+        for t, (s, u, pl, d_rep, m_rep, b_rep, sh) in rows.read("shortages", (
+                "stream", "end_use", "period", "demand_t", "made_t", "bought_t", "shortage_t"),
+                (("stream", "stream", inp.streams),), "period"):
+            if u != inp.streams[s].end_use:
+                rows.problem(lambda: f"shortages: stream {s} end_use column {u!r}")
+            shortage[s, t] = shortage.get((s, t), 0.0) + sh
+            d = data.demand_t_per_period[s][t - 1]
+            for col, rep, val in (("demand_t", d_rep, d), ("made_t", m_rep, made_st.get((s, t), 0.0)),
+                                  ("bought_t", b_rep, bought.get((s, t), 0.0))):
+                dm.add(abs(rep - val), mass_tol(rep, val),
+                       lambda col=col, rep=rep, val=val: f"{scen}shortages: stream {s}, {pl}: {col} {_f(rep)} t, "
+                                                         f"recomputed {_f(val)} t")
+        for s, st in inp.streams.items():
+            level = getattr(st, "min_service_frac", None)
+            for t in range(1, T + 1):
+                d = data.demand_t_per_period[s][t - 1]
+                mk, bg, sh = made_st.get((s, t), 0.0), bought.get((s, t), 0.0), shortage.get((s, t), 0.0)
+                res = mk + bg + sh - d
+                dm.add(abs(res), mass_tol(mk, bg, sh, d),
+                       lambda: f"{scen}stream {s}, {lab(t)}: made {_f(mk)} + bought {_f(bg)} + shortage {_f(sh)} != "
+                               f"demand {_f(d)} t")
+                if level is not None:
+                    lim = (1 - level) * d
+                    dm.add(sh - lim, mass_tol(sh, lim),
+                           lambda: f"{scen}stream {s}, {lab(t)}: shortage {_f(sh)} t > (1 - service level {_f(level)}) x "
+                                   f"demand {_f(d)} t")
+
+    # ---- recycling, swarf, scrap, recovery
+
+    def recycling_feed(self) -> None:
+        """Feed rows: a known source for the route; swarf only of the grades a grade-locked route takes."""
+        inp, scen, rows = self.inp, self.scen, self.rows
+        sw = self.acc["swarf_feed"]
+        self.feed = feed = defaultdict(float)  # (k, src, t)
+        for t, (k, src, pl, x) in rows.read("recycling", ("route", "source", "period", "feed_t"),
+                                            (("route", "route", inp.routes),), "period"):
+            rt = inp.routes[k]
+            if rt.feed == SWARF_FEED:
+                if src not in inp.recipe_grade:
+                    rows.unknown("recycling", f"swarf source of route {k}", src)
+                    continue
+                if rt.grades is not None and inp.recipe_grade[src] not in rt.grades:
+                    sw.add(x, MASS_ABS_T, lambda: f"{scen}route {k}, {pl}: {_f(x)} t swarf of recipe {src} (grade "
+                                                  f"{inp.recipe_grade[src]}); the route takes only {rt.grades}")
+            elif src != rt.feed:
+                rows.unknown("recycling", f"source of route {k}", src)
+                continue
+            feed[k, src, t] += x
+
+    def expansions(self) -> None:
+        """Each expansion: usable from period build lead + 1, within its maximum, its cost recomputed."""
+        inp, T, scen, rows = self.inp, self.T, self.scen, self.rows
+        rcap, costcol = self.acc["recycling_capacity"], self.acc["cost_columns"]
+        self.expansion = expansion = {}
+        cost_exp = 0.0
+        for _, (k, add, uf, c) in rows.read("expansions", ("route", "added_t_feed_per_period", "usable_from", "cost_usd"),
+                                            (("route", "route with an expansion", inp.expandable),)):
+            ex = inp.routes[k].expansion
+            expansion[k] = expansion.get(k, 0.0) + add
+            lead = ex.build_lead_time_periods
+            want = inp.labels[lead] if lead < T else None
+            if not ((uf is None or (isinstance(uf, float) and uf != uf)) and want is None) and uf != want:
+                rows.problem(lambda: f"expansions: route {k} usable_from {uf!r}, expected {want!r}")
+            rcap.add(add - ex.max_t_per_period, mass_tol(add, ex.max_t_per_period),
+                     lambda: f"{scen}route {k}: expansion {_f(add)} t/period > max {_f(ex.max_t_per_period)}")
+            cu = add * ex.cost_usd_per_t_per_period
+            cost_exp += cu
+            costcol.add(abs(c - cu), money_tol(c, cu),
+                        lambda: f"{scen}expansions: route {k}: cost_usd {_f(c)}, recomputed {_f(cu)}")
+        self.cost["capacity_expansion"] = cost_exp
+
+    def recycling_flows(self) -> None:
+        """Feed per route, swarf and scrap fed, element recovered (feed x content x recovery), recycling cost."""
+        inp = self.inp
+        self.feed_kt = feed_kt = defaultdict(float)
+        self.swarf_fed = swarf_fed = defaultdict(float)  # (recipe, t)
+        self.scrap_fed = scrap_fed = defaultdict(float)  # (material, t)
+        self.recovered = recovered = defaultdict(float)  # (e, g, t)
+        self.div_recycled = div_recycled = []  # (e, g, country, t, x)
+        cost_recycling = 0.0
+        for (k, src, t), x in self.feed.items():
+            rt = inp.routes[k]
+            feed_kt[k, t] += x
+            cost_recycling += rt.cost_usd_per_kg_feed * x * K
+            if rt.feed == SWARF_FEED:
+                swarf_fed[src, t] += x
+            else:
+                scrap_fed[src, t] += x
+            content = inp.src_content(k, src)
+            for e, rho in rt.recovery_frac.items():
+                c = content.get(e, 0.0)
+                if c > 0:
+                    recovered[e, rt.output_origin_group, t] += rho * c * x
+                    div_recycled.append((e, rt.output_origin_group, rt.country or rt.output_origin_group, t, rho * c * x))
+        self.cost["recycling"] = cost_recycling
+
+    def recycling_capacity(self) -> None:
+        """Feed <= availability x (capacity + expansion once built), per route and period."""
+        inp, data, T, lab, scen = self.inp, self.data, self.T, self.lab, self.scen
+        feed_kt, expansion = self.feed_kt, self.expansion
+        rcap = self.acc["recycling_capacity"]
+        for k, rt in inp.routes.items():
+            av = data.availability_frac.get(k, (1.0,) * T)
+            for t in range(1, T + 1):
+                x = feed_kt.get((k, t), 0.0)
+                base = inp.route_capacity(k, t)
+                built = rt.expansion is not None and t > rt.expansion.build_lead_time_periods
+                E = expansion.get(k, 0.0) if built else 0.0
+                lim = av[t - 1] * (base + E)
+                rcap.add(x - lim, mass_tol(x, lim, base, E),
+                         lambda: f"{scen}route {k}, {lab(t)}: feed {_f(x)} t > availability {_f(av[t - 1])} x (capacity "
+                                 f"{_f(base)} + expansion {_f(E)}) t")
+
+    def swarf_and_scrap(self) -> None:
+        """Swarf fed <= (1/yield - 1) x made, per recipe and period; scrap fed <= scrap arrived."""
+        inp, lab, scen = self.inp, self.lab, self.scen
+        swarf_gen_total = 0.0
+        for (rc, t), x in self.made_rt.items():
+            swarf_gen_total += (1 / inp.y - 1) * x
+        self.swarf_gen_total = swarf_gen_total
+        _compare(self.acc["swarf_feed"], self.swarf_fed, self.made_rt,
+                 lambda k, f_, g_: f"{scen}recipe {k[0]}, {lab(k[1])}: swarf fed {_f(f_)} t > swarf generated "
+                                   f"(1/yield - 1) x made = {_f(g_)} t", signed=True, scale=1 / inp.y - 1)
+        _compare(self.acc["scrap_feed"], self.scrap_fed, self.scrap_arr,
+                 lambda k, f_, a_: f"{scen}scrap {k[0]}, {lab(k[1])}: fed {_f(f_)} t > arrived {_f(a_)} t", signed=True)
+
+    def recovery(self) -> None:
+        """The ``recovered`` table = feed x content x recovery, per element, output origin and period."""
+        scen, lab = self.scen, self.lab
+        self._by_element_origin("recovery", "recovered", "recovered_t", self.recovered,
+                                lambda k, x, y: f"{scen}element {k[0]}, origin {k[1]}, {lab(k[2])}: recovered table "
+                                                f"{_f(x)} t, feed x content x recovery {_f(y)} t")
+
+    # ---- stock: balance, capacity, floor, terminal
+
+    def element_balance(self) -> None:
+        """stock[t] = stock[t-1] + arrived + recovered - used, per element, origin group and period."""
+        inp, T, lab, scen = self.inp, self.T, self.lab, self.scen
+        elem_arr, recovered = self.elem_arr, self.recovered
+        stock: dict = defaultdict(float)  # (e, g, t)
+        for t, (e, g, pl, x) in self.rows.read("stock", ("element", "origin_group", "period", "stock_t"),
+                                               (("element", "element", inp.elements),), "period"):
+            stock[e, g, t] += x
+        for e, s in inp.sp.items():
+            for g, v in s.initial_t_by_origin.items():
+                stock[e, g, 0] += v
+        use_egt = defaultdict(float)
+        for (s, e, g, t), x in self.use.items():
+            use_egt[e, g, t] += x
+        eb = self.acc["element_balance"]
+        eg = {(k[0], k[1]) for k in stock} | {(k[0], k[1]) for k in elem_arr} | {(k[0], k[1]) for k in recovered} \
+            | {(k[0], k[1]) for k in use_egt}
+        for e, g in eg:
+            for t in range(1, T + 1):
+                s1, s0 = stock.get((e, g, t), 0.0), stock.get((e, g, t - 1), 0.0)
+                a_, r_, u_ = elem_arr.get((e, g, t), 0.0), recovered.get((e, g, t), 0.0), use_egt.get((e, g, t), 0.0)
+                res = s1 - (s0 + a_ + r_ - u_)
+                eb.add(abs(res), mass_tol(s1, s0, a_, r_, u_),
+                       lambda: f"{scen}element {e}, origin {g}, {lab(t)}: stock {_f(s1)} t != previous {_f(s0)} + arrived "
+                               f"{_f(a_)} + recovered {_f(r_)} - used {_f(u_)} (residual {_f(res)} t)")
+        self.stock_et = stock_et = defaultdict(float)
+        self.stocked_elements = stocked_elements = set()
+        for (e, g, t), x in stock.items():
+            if t >= 1:
+                stock_et[e, t] += x
+                stocked_elements.add(e)
+
+    def _element_periods(self):
+        """(e, its stockpile or None, t, sum_g stock[e, t], its ``stock_by_element`` row or None) per element, period."""
+        inp, T, stock_et, by_el = self.inp, self.T, self.stock_et, self.by_el
+        for e in inp.elements:
+            s = inp.sp.get(e)
+            for t in range(1, T + 1):
+                yield e, s, t, stock_et.get((e, t), 0.0), by_el.get((e, t))
+
+    def stock_capacity(self) -> None:
+        """sum_g stock <= capacity; ``stock_by_element`` present for stocked elements, its stock_t and capacity_t."""
+        lab, scen, rows, stocked_elements = self.lab, self.scen, self.rows, self.stocked_elements
+        self.by_el = by_el = {}
+        for t, (e, pl, st_, cap_, fl_, fs) in rows.read("stock_by_element", ("element", "period", "stock_t", "capacity_t",
+                                                                             "floor_t", "floor_shortfall_t"),
+                                                        period="period"):
+            by_el[e, t] = (st_, cap_, fl_, fs)
+        scap = self.acc["stock_capacity"]
+        cost_holding = 0.0
+        for e, s, t, x, row in self._element_periods():
+            ecap = s.capacity_t if s is not None else 0.0
+            hold = s.holding_cost_usd_per_kg_per_period if s is not None else 0.0
+            cost_holding += hold * x * K
+            scap.add(x - ecap, mass_tol(x, ecap),
+                     lambda: f"{scen}element {e}, {lab(t)}: stock {_f(x)} t > capacity {_f(ecap)} t")
+            if row is None:
+                if e in stocked_elements:
+                    rows.problem(lambda: f"stock_by_element: no row for element {e}, {lab(t)}")
+            else:
+                st_, cap_ = row[0], row[1]
+                scap.add(abs(st_ - x), mass_tol(st_, x),
+                         lambda: f"{scen}stock_by_element: element {e}, {lab(t)}: stock_t {_f(st_)} t, sum of stock {_f(x)} t")
+                scap.add(abs(cap_ - ecap), mass_tol(cap_, ecap),
+                         lambda: f"{scen}stock_by_element: element {e}, {lab(t)}: capacity_t {_f(cap_)} t, input {_f(ecap)} t")
+        self.cost["holding"] = cost_holding
+
+    def strategic_floor(self) -> None:
+        """floor_t as derived; hard floor: stock >= floor; penalised floor: shortfall = max(0, floor - stock)."""
+        inp, lab, scen, stocked_elements = self.inp, self.lab, self.scen, self.stocked_elements
+        fl = self.acc["strategic_floor"]
+        cost_floor = 0.0
+        for e, s, t, x, row in self._element_periods():
+            floor = inp.floor.get(e, 0.0)
+            hard = bool(getattr(s, "floor_hard", False)) if s is not None else False
+            fpen = s.floor_penalty_usd_per_kg if s is not None else 0.0
+            if row is None:
+                fs = 0.0
+            else:
+                fl_, fs = row[2], row[3]
+                fl.add(abs(fl_ - floor), mass_tol(fl_, floor),
+                       lambda: f"{scen}stock_by_element: element {e}, {lab(t)}: floor_t {_f(fl_)} t, derived {_f(floor)} t")
+            gap = max(0.0, floor - x)
+            if hard and floor > 0:
+                fl.add(floor - x, mass_tol(floor, x),
+                       lambda: f"{scen}element {e}, {lab(t)}: stock {_f(x)} t below the hard floor {_f(floor)} t")
+                fl.add(fs, MASS_ABS_T, lambda: f"{scen}element {e}, {lab(t)}: shortfall {_f(fs)} t reported for a hard floor")
+            elif floor > 0 and e in stocked_elements:
+                fl.add(gap - fs, mass_tol(floor, x, fs),
+                       lambda: f"{scen}element {e}, {lab(t)}: floor shortfall {_f(fs)} t < floor {_f(floor)} - stock {_f(x)} t")
+                if fpen > 0:
+                    fl.add(fs - gap, mass_tol(floor, x, fs),
+                           lambda: f"{scen}element {e}, {lab(t)}: floor shortfall {_f(fs)} t > max(0, floor {_f(floor)} - "
+                                   f"stock {_f(x)}) t")
+            else:
+                fl.add(fs, MASS_ABS_T, lambda: f"{scen}element {e}, {lab(t)}: shortfall {_f(fs)} t but no floor")
+            cost_floor += fpen * fs * K
+        self.cost["floor_penalty"] = cost_floor
+
+    def terminal(self) -> None:
+        """The terminal penalty due: penalty x max(0, requirement - stock[T]) per stocked element."""
+        inp, stock_et = self.inp, self.stock_et
+        cost_terminal = 0.0
+        self.term_detail = term_detail = []
+        for e in sorted(self.stocked_elements):
+            req = inp.terminal.get(e, 0.0)
+            if req <= 0:
+                continue
+            gap = max(0.0, req - stock_et.get((e, self.T), 0.0))
+            if gap > 0:
+                term_detail.append(f"{e} {_f(gap)} t x {_f(inp.terminal_pen[e])} USD/kg")
+            cost_terminal += inp.terminal_pen[e] * gap * K
+        self.cost["terminal_penalty"] = cost_terminal
+
+    def terminal_requirement(self) -> None:
+        """The terminal penalty the ``costs`` table pays covers the penalty due."""
+        scen, cost_terminal, term_detail = self.scen, self.cost["terminal_penalty"], self.term_detail
+        paid = self.reported.get("terminal_penalty", 0.0)
+        self.acc["terminal_requirement"].add(
+            cost_terminal - paid, money_tol(cost_terminal, paid),
+            lambda: f"{scen}terminal penalty paid {_f(paid)} USD < penalty x shortfall {_f(cost_terminal)} USD "
+                    f"({'; '.join(term_detail)})")
+
+    # ---- diversification
+
+    def diversification(self) -> None:
+        """Selected <= max share x basis, per limit and calendar year of arrival."""
+        inp, case, scen = self.inp, self.case, self.scen
+        dv = self.acc["diversification"]
+        basis_p = []  # (e, g, country, t, x)
+        for (o, t), q in self.purchased.items():
+            off = inp.offers[o]
+            m = inp.mats[off.material]
+            if m.kind in ELEMENT_KINDS:
+                a = inp.arrival(o, t)
+                for e, f in m.element_content_frac.items():
+                    if f > 0:
+                        basis_p.append((e, off.origin_group, off.country, a, f * q))
+        for d in case.diversification_limits:
+            basis = basis_p + (self.div_recycled if d.basis == "supply" else [])
+            sel = defaultdict(float)
+            tot = defaultdict(float)
+            for e, g, ctry, t, x in basis:
+                if d.element is not None and e != d.element:
+                    continue
+                y = inp.year[t]
+                tot[y] += x
+                if (g if d.group_by == "origin_group" else ctry) == d.value:
+                    sel[y] += x
+            for y in tot:
+                s_, b_ = sel.get(y, 0.0), tot[y]
+                dv.add(s_ - d.max_share_frac * b_, mass_tol(s_, b_),
+                       lambda y=y, s_=s_, b_=b_: f"{scen}limit {d.id}, year {y}: {d.value} {_f(s_)} t > max share "
+                                                 f"{_f(d.max_share_frac)} x {_f(b_)} t")
+
+    # ---- cost terms
+
+    def other_costs(self) -> None:
+        """The terms no table row carries: conversion, shortage penalty, swarf credit."""
+        case, inp = self.case, self.inp
+        self.cost["conversion"] = case.plant.conversion_cost_usd_per_kg * sum(self.made.values()) * K
+        self.cost["shortage_penalty"] = sum(inp.streams[s].shortage_cost_usd_per_kg * x * K
+                                            for (s, t), x in self.shortage.items())
+        self.cost["swarf_credit"] = -case.plant.swarf_credit_usd_per_kg * (self.swarf_gen_total
+                                                                          - sum(self.swarf_fed.values())) * K
+
+    def cost_terms(self, recomputed: dict) -> None:
+        """Each row of the ``costs`` table: a known term, of its stage, = the term recomputed."""
+        scen, rows = self.scen, self.rows
+        ct = self.acc["cost_terms"]
+        self.reported = reported = {}
+        for _, (term, stage, c) in rows.read("costs", ("term", "stage", "cost_usd"), (("term", "term", recomputed),)):
+            want = "first" if term in FIRST_STAGE_TERMS else "second"
+            if stage != want:
+                rows.problem(lambda: f"costs: term {term} stage {stage!r}, expected {want!r}")
+            reported[term] = reported.get(term, 0.0) + c
+        for term, v in recomputed.items():
+            if term not in reported:
+                ct.add(abs(v), money_tol(v, 0.0), lambda: f"{scen}costs: term {term} missing (recomputed {_f(v)} USD)")
+                continue
+            r = reported[term]
+            ct.add(abs(r - v), money_tol(r, v),
+                   lambda: f"{scen}cost term {term}: costs table {_f(r)} USD, recomputed from tables and inputs {_f(v)} USD")

@@ -1,0 +1,51 @@
+"""Cost-term names: the one place they are spelled.
+
+Component modules register their cost expressions under these names
+(``reg.add_cost(terms.PURCHASES, "second", ...)``, see :mod:`model.components.registry`); results
+and reports select terms by them (the ``costs`` table's ``term`` column, ``cost_parts_usd`` in the
+KPIs). :data:`COST_TERMS` says what each term is; ``tests/test_catalogue.py`` checks that every
+term the built model registers is listed here, with the same stage and expression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PURCHASES = "purchases"
+RESERVATION_FEES = "reservation_fees"
+CONVERSION = "conversion"
+SHORTAGE_PENALTY = "shortage_penalty"
+HOLDING = "holding"
+FLOOR_PENALTY = "floor_penalty"
+TERMINAL_PENALTY = "terminal_penalty"
+RECYCLING = "recycling"
+SWARF_CREDIT = "swarf_credit"
+CAPACITY_EXPANSION = "capacity_expansion"
+
+
+@dataclass(frozen=True)
+class CostTermInfo:
+    name: str  # the registry name (one of the constants above)
+    stage: Literal["first", "second"]
+    expression: str  # the scalar Pyomo Expression component registered under this name
+    what: str  # what the term is, in input terms
+    unit: str = "kUSD"  # every cost expression is in thousand USD (reports convert to USD)
+
+
+COST_TERMS = (  # in the order the component modules register them
+    CostTermInfo(PURCHASES, "second", "PurchaseCost_kusd", "material and finished magnets bought, at the order period's price"),
+    CostTermInfo(RESERVATION_FEES, "first", "ReservationFee_kusd", "contract reservation fees, paid on the whole reservation"),
+    CostTermInfo(CONVERSION, "second", "ConversionCost_kusd", "plant conversion cost of magnets made"),
+    CostTermInfo(SHORTAGE_PENALTY, "second", "ShortageCost_kusd", "penalty on unmet demand"),
+    CostTermInfo(HOLDING, "second", "HoldingCost_kusd", "holding cost of end-of-period stock"),
+    CostTermInfo(FLOOR_PENALTY, "second", "FloorPenalty_kusd", "penalty on stock below the strategic floor"),
+    CostTermInfo(TERMINAL_PENALTY, "second", "TerminalPenalty_kusd", "penalty on stock below the terminal requirement"),
+    CostTermInfo(RECYCLING, "second", "RecyclingCost_kusd", "recycling cost of feed processed"),
+    CostTermInfo(SWARF_CREDIT, "second", "SwarfCredit_kusd", "credit (negative) for swarf sold rather than recycled"),
+    CostTermInfo(CAPACITY_EXPANSION, "first", "ExpansionCost_kusd", "recycling capacity expansion built"),
+)
+BY_NAME = {t.name: t for t in COST_TERMS}
+
+PENALTY_TERMS = (SHORTAGE_PENALTY, FLOOR_PENALTY, TERMINAL_PENALTY)  # penalties, not supply costs
+FIRST_STAGE_TERMS = tuple(t.name for t in COST_TERMS if t.stage == "first")
