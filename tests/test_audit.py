@@ -17,7 +17,7 @@ import pytest
 
 from model.results.audit import AuditReport, audit_run
 from model.results.tables import Solution
-from model.app.run import run_case, run_data, run_stochastic_data
+from model.app.run import run_data, run_stochastic_data
 from tests.tiny import base_case, make
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,13 +168,13 @@ def rich_stochastic_case(lam: float = 0.5) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stoch():
-    return run_case(ROOT / "inputs" / "base.yaml", evpi_vss=False)
+def stoch(default_run):
+    return default_run(evpi_vss=False)
 
 
 @pytest.fixture(scope="module")
-def det():
-    return run_case(ROOT / "inputs" / "base.yaml", mode="deterministic")
+def det(default_run):
+    return default_run("deterministic")
 
 
 @pytest.fixture(scope="module")

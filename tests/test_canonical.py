@@ -146,11 +146,8 @@ def test_default_case_canonical_plan_costs_the_optimum(default_det_run):
 
 
 @pytest.fixture(scope="module")
-def default_det_run():
-    from tests.conftest import ROOT
-    from model.app.run import run_case
-
-    return run_case(ROOT / "inputs" / "base.yaml", mode="deterministic")
+def default_det_run(default_run):
+    return default_run("deterministic")
 
 
 def test_tie_break_weights_do_not_depend_on_listing_order():

@@ -9,35 +9,19 @@ registered cost term must be one of the names in ``model/terms.py``.
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 
 import pyomo.environ as pyo
 
 from model import terms
 from model.components import catalogue
-from model.components.build import build_scenario_model
-from model.input.io import read_case
-from model.input.scenarios import scenario_cases
 from model.results.diagnose import _label
-from model.stochastic.extensive import build_extensive_form
+from tests.conftest import default_models
 
 ROOT = Path(__file__).resolve().parents[1]
-RISK_WEIGHT = 0.5  # any positive lambda turns the CVaR components on
 
 
-@lru_cache(maxsize=None)
-def built():
-    """(deterministic BuiltModel, ExtensiveForm with CVaR and non-anticipativity rows)."""
-    data = read_case(ROOT / "inputs" / "base.yaml")
-    det = build_scenario_model(data)
-    risk = data.case.risk.model_copy(update={"risk_weight_lambda": RISK_WEIGHT})
-    averse = replace(data, case=data.case.model_copy(update={"risk": risk}))
-    cases = scenario_cases(averse)
-    assert len(cases) > 1, "the default case is expected to have several scenarios"
-    ef = build_extensive_form(cases, nonant="rows")
-    return det, ef
+built = default_models  # shared with the other tests, built once per session
 
 
 def constraint_components(m: pyo.Block) -> dict[str, pyo.Constraint]:

@@ -13,7 +13,6 @@ from openpyxl.utils import get_column_letter
 
 import model.report.excel as xl
 from model.report.excel import column_header, write_excel
-from model.app.run import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "inputs" / "base.yaml"
@@ -59,13 +58,13 @@ def _write(run, tmp_path_factory, name: str) -> Written:
 
 
 @pytest.fixture(scope="module")
-def det(tmp_path_factory) -> Written:
-    return _write(run_case(BASE, mode="deterministic"), tmp_path_factory, "det")
+def det(tmp_path_factory, default_run) -> Written:
+    return _write(default_run("deterministic"), tmp_path_factory, "det")
 
 
 @pytest.fixture(scope="module")
-def sto(tmp_path_factory) -> Written:
-    return _write(run_case(BASE), tmp_path_factory, "sto")
+def sto(tmp_path_factory, default_run) -> Written:
+    return _write(default_run(), tmp_path_factory, "sto")
 
 
 @pytest.fixture(scope="module", params=["det", "sto"])

@@ -22,7 +22,7 @@ import pytest
 
 from model.report.html import SECTION_IDS, render_html
 from model.report.manifest import manifest
-from model.app.run import run_case, run_data
+from model.app.run import run_data
 from tests.tiny import base_case, make
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,11 +60,11 @@ def _tiny_short():
 
 
 @pytest.fixture(scope="module")
-def pages() -> dict[str, tuple[str, dict, object]]:
+def pages(default_run) -> dict[str, tuple[str, dict, object]]:
     runs = {
         "tiny": _tiny_short(),
-        "deterministic": run_case(ROOT / "inputs" / "base.yaml", mode="deterministic"),
-        "stochastic": run_case(ROOT / "inputs" / "base.yaml"),
+        "deterministic": default_run("deterministic"),
+        "stochastic": default_run(),
     }
     out = {}
     for name, run in runs.items():

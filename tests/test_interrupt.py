@@ -37,9 +37,10 @@ def test_sigint_mid_run_keeps_previous_report(tmp_path):
 def test_interrupt_while_writing_leaves_previous_report(tmp_path, monkeypatch):
     """A KeyboardInterrupt raised inside the report writer: the temporary directory is removed."""
     from model.report import files as report
-    from model.app.run import run_case
 
-    run = run_case("inputs/base.yaml", mode="deterministic")
+    from tests.conftest import solved_default
+
+    run = solved_default("deterministic")
     out = tmp_path / "base"
     report.write_report(run, out, ["test"])
     before = (out / "kpis.json").read_bytes()

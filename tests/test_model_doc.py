@@ -10,22 +10,18 @@ balance term name, must appear in ``docs/model.md`` as code: backticked, either 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
 
-from model.components.build import build_scenario_model
-from model.input.io import read_case
-from model.input.scenarios import scenario_cases
-from model.stochastic.extensive import build_extensive_form
+from tests.conftest import default_models
+
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"
 KINDS = (pyo.Var, pyo.Constraint, pyo.Expression, pyo.Objective)
-RISK_WEIGHT = 0.5  # any positive lambda turns the CVaR components on
 
 
 def documented(name: str, text: str) -> bool:
@@ -37,17 +33,7 @@ def component_names(m: pyo.Block) -> set[str]:
     return {c.local_name for c in m.component_objects(KINDS, descend_into=True)}
 
 
-@lru_cache(maxsize=None)
-def built():
-    """(deterministic BuiltModel, ExtensiveForm with CVaR and non-anticipativity rows)."""
-    data = read_case(ROOT / "inputs" / "base.yaml")
-    det = build_scenario_model(data)
-    risk = data.case.risk.model_copy(update={"risk_weight_lambda": RISK_WEIGHT})
-    averse = replace(data, case=data.case.model_copy(update={"risk": risk}))
-    cases = scenario_cases(averse)
-    assert len(cases) > 1, "the default case is expected to have several scenarios"
-    ef = build_extensive_form(cases, nonant="rows")
-    return det, ef
+built = default_models  # shared with the other tests, built once per session
 
 
 @lru_cache(maxsize=None)

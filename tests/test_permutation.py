@@ -118,9 +118,9 @@ def assert_same_plan(a, b) -> None:
 
 
 @pytest.mark.parametrize("mode", ["deterministic", "stochastic"])
-def test_permuting_the_default_case_leaves_the_plan_unchanged(tmp_path, mode):
+def test_permuting_the_default_case_leaves_the_plan_unchanged(tmp_path, mode, default_run):
     case = ROOT / "inputs" / "base.yaml"
-    a = run_case(case, mode=mode, evpi_vss=False)
+    a = default_run(mode, evpi_vss=False)
     b = run_case(permuted_copy(case, tmp_path / "perm"), mode=mode, evpi_vss=False)
     assert_same_plan(a, b)
 

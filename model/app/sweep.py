@@ -40,6 +40,7 @@ from model.input.scenarios import scenario_cases
 from model.solve.highs import SolverOptions
 from model.solve.persistent import PersistentHighs
 from model.stochastic.extensive import build_extensive_form, cvar, run_stochastic
+from model.units import KG_PER_T, USD_PER_KUSD
 
 WARM_KEYS = (
     re.compile(r"^risk\.risk_weight_lambda$"),
@@ -84,7 +85,7 @@ def _point_kpis(ef, share_of: str) -> dict:
     builts = ef.scenarios
     probs = np.array([b.data.probability for b in builts])
     alpha = builts[0].data.case.risk.cvar_alpha
-    totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(builts))]) * 1000.0
+    totals = np.array([pyo.value(ef.model.ScenarioTotal_kusd[k]) for k in range(len(builts))]) * USD_PER_KUSD
     short, delivered, sel, tot = [], [], [], []
     for b in builts:
         m, sets = b.model, b.sets
@@ -103,10 +104,10 @@ def _point_kpis(ef, share_of: str) -> dict:
     short = np.array(short)
     e_tot = float(probs @ np.array(tot))
     return {
-        "objective_usd": float(pyo.value(ef.model.RiskAdjustedCost)) * 1000.0,
+        "objective_usd": float(pyo.value(ef.model.RiskAdjustedCost)) * USD_PER_KUSD,
         "expected_cost_usd": float(probs @ totals),
         "cvar_cost_usd": cvar(totals, probs, alpha),
-        "first_stage_cost_usd": float(pyo.value(builts[0].model.FirstStageCost_kusd)) * 1000.0,
+        "first_stage_cost_usd": float(pyo.value(builts[0].model.FirstStageCost_kusd)) * USD_PER_KUSD,
         "expected_shortage_t": float(probs @ short),
         "cvar_shortage_t": cvar(short, probs, alpha),
         f"share_{share_of}_frac": float(probs @ np.array(sel)) / e_tot if e_tot > 0 else 0.0,
@@ -166,7 +167,7 @@ def run_sweep(path: str | Path, key: str, values: list[float], options: SolverOp
     df = pd.DataFrame(rows)
     df["diversification_premium_usd"] = df.expected_cost_usd - ref
     df["diversification_premium_usd_per_year"] = df.diversification_premium_usd / horizon_years
-    kg = df.magnets_delivered_t * 1000.0
+    kg = df.magnets_delivered_t * KG_PER_T
     df["diversification_premium_usd_per_kg_magnet"] = np.where(kg > 0, df.diversification_premium_usd / kg.where(kg > 0, 1), np.nan)
     return SweepResult(case=case.name, key=key, values=tuple(values), path="warm" if warm else "cold", frontier=df,
                        reference_expected_cost_usd=ref, sweep_s=sweep_s, cold_solve_s=cold_s, share_of=share_of,

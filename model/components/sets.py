@@ -39,11 +39,7 @@ import pandas as pd
 
 from model.frozen import FrozenTable
 from model.input.data import CaseData
-from model.input.schema import SWARF_FEED, period_of_month
-
-ELEMENT_KINDS = ("oxide", "metal", "alloy")
-TERMINAL_PENALTY_MARKUP = 1.25
-"""Default terminal penalty = 1.25 x (largest price per kg of element + holding cost over the horizon)."""
+from model.input.schema import ELEMENT_KINDS, SWARF_FEED, TERMINAL_PENALTY_MARKUP, period_of_month
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ import numpy as np
 
 from model.input.data import CaseData, freeze_series
 from model.errors import InputIssue
-from model.input.schema import CaseInput, Effect, LicenceRule, ScenarioOption, month_index, month_label, period_of_month
+from model.input.schema import CaseInput, Effect, LicenceRule, ScenarioOption, month_index, month_label, months_in_horizon, period_of_month
 
 PROB_TOL = 1e-6
 OFFER_KEYS = ("offers", "suppliers", "countries", "origin_groups", "materials")
@@ -135,14 +135,9 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad) -> None:
             if u not in set(case.end_uses):
                 bad(f"{where}.end_uses", u, f"a known end use ({', '.join(case.end_uses)})")
     W = case.risk.non_anticipative_periods
-    for key in ("start", "start_latest"):
-        v = getattr(e, key)
-        if v is None:
-            continue
-        p = period_of_month(case.horizon, v)
-        if p is None:
-            bad(f"{where}.{key}", v, f"a month inside the horizon starting {case.horizon.start_month}")
-        elif p <= W:
+    outside = f"a month inside the horizon starting {case.horizon.start_month}"
+    for key, v, p in months_in_horizon(e, ("start", "start_latest"), case.horizon, bad, where, outside):
+        if p <= W:
             bad(f"{where}.{key}", v, f"a month after the non-anticipative window ({W} period(s) from "
                                      f"{case.horizon.start_month}): scenarios are identical inside it")
     if e.start_latest is not None and month_index(e.start_latest) < month_index(e.start):

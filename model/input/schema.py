@@ -429,12 +429,32 @@ def period_labels(h: Horizon) -> tuple[str, ...]:
     return tuple(month_label(s + k * h.months_per_period) for k in range(h.periods))
 
 
+ELEMENT_KINDS = ("oxide", "metal", "alloy")
+"""Material kinds whose element content goes into element stock (magnets and scrap do not)."""
+TERMINAL_PENALTY_MARKUP = 1.25
+"""Default terminal penalty = 1.25 x (largest price per kg of element + holding cost over the horizon)."""
+
+
 def period_of_month(h: Horizon, month: str) -> int | None:
     """1-based period containing ``month``, or None when outside the horizon."""
     d = month_index(month) - month_index(h.start_month)
     if d < 0 or d >= h.periods * h.months_per_period:
         return None
     return d // h.months_per_period + 1
+
+
+def months_in_horizon(obj, keys: tuple[str, ...], h: Horizon, bad, where: str, outside: str):
+    """``(key, month, period)`` for each month field of ``obj`` named in ``keys`` that is set and inside
+    the horizon; one outside is reported as ``bad(f"{where}.{key}", month, outside)``."""
+    for key in keys:
+        v = getattr(obj, key)
+        if v is None:
+            continue
+        p = period_of_month(h, v)
+        if p is None:
+            bad(f"{where}.{key}", v, outside)
+        else:
+            yield key, v, p
 
 
 def is_finite(x: float) -> bool:

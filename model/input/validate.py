@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Iterable
 
 from model.errors import InputIssue
-from model.input.schema import SWARF_FEED, CaseInput, period_of_month
+from model.input.schema import SWARF_FEED, CaseInput, months_in_horizon
 
 
 def _dups(ids: Iterable[str]) -> list[str]:
@@ -114,14 +114,9 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
             if r.review_lead_time_periods:
                 bad(f"{f}.review_lead_time_periods", r.review_lead_time_periods, "0 unless regime is case_by_case")
         p_from = p_to = None
-        for key in ("valid_from", "valid_to"):
-            v = getattr(r, key)
-            if v is None:
-                continue
-            p = period_of_month(case.horizon, v)
-            if p is None:
-                bad(f"{f}.{key}", v, f"a month inside the horizon starting {case.horizon.start_month} ({case.horizon.periods} periods)")
-            elif key == "valid_from":
+        outside = f"a month inside the horizon starting {case.horizon.start_month} ({case.horizon.periods} periods)"
+        for key, v, p in months_in_horizon(r, ("valid_from", "valid_to"), case.horizon, bad, f, outside):
+            if key == "valid_from":
                 p_from = p
             else:
                 p_to = p

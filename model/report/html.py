@@ -42,6 +42,8 @@ from matplotlib.patches import Patch
 from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_RECYCLING, UNITS, VSS_LABEL,
                                audit_notice, horizon_text, mode_title, not_optimal_notice, single_run_phrase,
                                solver_text)
+from model.terms import PENALTY_TERMS
+from model.units import KG_PER_T
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.app.run import Run
@@ -69,7 +71,6 @@ GROUP_COLOURS = {"CN": "#d62728", "allied": "#1f77b4", "domestic": "#2ca02c", "r
 FALLBACK_COLOURS = ("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78")
 STREAM_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f")
 
-from model.terms import PENALTY_TERMS  # noqa: E402  (cost-term names live in model.terms)
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;
@@ -644,7 +645,7 @@ def _marginal_values(c: _Ctx) -> str:
         ("periods with P(binding) > 0 (count)" if c.stoch else "periods binding (count)"): agg.periods,
         "binds": [a if a == z else f"{a} to {z}" for a, z in zip(agg["first"], agg["last"])],
         "max (USD/t)": agg.mx, "mean (USD/t)": agg["mean"],
-        "max (USD/kg)": agg.mx / 1000.0, "mean (USD/kg)": agg["mean"] / 1000.0,
+        "max (USD/kg)": agg.mx / KG_PER_T, "mean (USD/kg)": agg["mean"] / KG_PER_T,
     })
     if c.stoch:
         tab["max P(binding) (%)"] = 100 * agg.pb
@@ -652,10 +653,10 @@ def _marginal_values(c: _Ctx) -> str:
     if len(top):
         labels = [f"{n} ({k})" for k, n in zip(top.constraint, top.name)]
         fig, ax = _new_fig((8.0, 0.9 + 0.3 * max(3, len(top))))
-        bars = ax.barh(labels, top.mx / 1000.0, color="#9467bd")
-        ax.bar_label(bars, labels=[f"{v:,.2f}" for v in top.mx / 1000.0], padding=3, fontsize=7)
+        bars = ax.barh(labels, top.mx / KG_PER_T, color="#9467bd")
+        ax.bar_label(bars, labels=[f"{v:,.2f}" for v in top.mx / KG_PER_T], padding=3, fontsize=7)
         ax.set_xscale("log")
-        ax.set_xlim(right=float(top.mx.max() / 1000.0) * 8)
+        ax.set_xlim(right=float(top.mx.max() / KG_PER_T) * 8)
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel(f"max {c.exp_word}marginal value (USD/kg, log scale)")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_RECYCLING, UNITS, VSS_LABEL,
                                audit_notice, horizon_text, mode_title, not_optimal_notice, solver_text, usd_millions)
+from model.units import KG_PER_T
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.app.run import Run
@@ -107,7 +108,7 @@ def _marginal(mv: pd.DataFrame, value: str, binding_col: str, lead: str) -> list
         periods_binding=("period", "count"), first=("period", "min"), last=("period", "max"),
         max_usd_per_t=(value, "max"), mean_usd_per_t=(value, "mean"))
     agg = agg.sort_values("max_usd_per_t", ascending=False)
-    agg["max (USD/kg)"] = agg.max_usd_per_t / 1000.0
+    agg["max (USD/kg)"] = agg.max_usd_per_t / KG_PER_T
     out.append(md_table(agg.rename(columns={"max_usd_per_t": "max (USD/t)", "mean_usd_per_t": "mean (USD/t)"}), ",.0f") + "\n")
     return out
 

@@ -268,7 +268,7 @@ def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) 
 
     t0 = time.perf_counter()
     info = CanonicalInfo()
-    n, nr = len(c), A.shape[0]
+    nr = A.shape[0]
     inf = highspy.kHighsInf
     nz = np.nonzero(c)[0]
     h.addRow(-inf, z + GUARD_REL * abs(z) + GUARD_ABS_KUSD, len(nz), nz.astype(np.int32), c[nz])

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from model.units import USD_PER_KUSD
+
 INSTALL_HINT = ("the ph engine needs mpi-sppy and mpi4py with an MPI library: "
                 "apt-get install openmpi-bin libopenmpi-dev && pip install -c constraints.txt -e '.[mpi]'")
 
@@ -142,7 +144,7 @@ def evaluate_plan(data, first_stage: dict[str, float], bound_kusd: float, option
         "objective_kusd": plan,
         "expected_cost_kusd": plan,
         "cvar_cost_kusd": cvar(totals, probs, cases[0].case.risk.cvar_alpha),
-        "first_stage_cost_kusd": float(sols[0].kpis["first_stage_cost_usd"] / 1000.0),
+        "first_stage_cost_kusd": float(sols[0].kpis["first_stage_cost_usd"] / USD_PER_KUSD),
         "scenario_total_kusd": totals.tolist(),
         "best_bound_kusd": bound_kusd,
         "gap_frac": gap,
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     sr.metrics["ph_inner_bound_kusd"] = float(inner)
     sol = stochastic_solution(sr)
     sol.kpis["engine"] = {"name": "ph", "ranks": comm.size, "rel_gap_target": args.rel_gap,
-                          "inner_bound_usd": float(inner) * 1000, "outer_bound_usd": float(outer) * 1000,
+                          "inner_bound_usd": float(inner) * USD_PER_KUSD, "outer_bound_usd": float(outer) * USD_PER_KUSD,
                           "peak_rss_gb_per_rank_during_ph": [round(x, 3) for x in peak_gb]}
     timings = {"ph_s": round(t1 - t0, 3), "evaluate_s": round(time.perf_counter() - t1, 3),
                "total_s": round(time.perf_counter() - t0, 3)}

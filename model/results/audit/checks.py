@@ -69,12 +69,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from model.units import KG_PER_T
+
 MASS_ABS_T = 1e-6
 MASS_REL = 1e-7
 MONEY_REL = 1e-6
 MONEY_ABS_USD = 1.0
-USD_PER_T_PER_USD_PER_KG = 1000.0
+USD_PER_T_PER_USD_PER_KG = KG_PER_T
 K = USD_PER_T_PER_USD_PER_KG
+# The audit states which terms are first-stage itself (from the model's definition), not from
+# model.terms: it checks the costs table's stage column against this independent statement.
 FIRST_STAGE_TERMS = ("reservation_fees", "capacity_expansion")
 COST_TERMS = ("purchases", "reservation_fees", "conversion", "shortage_penalty", "holding", "floor_penalty",
               "terminal_penalty", "recycling", "swarf_credit", "capacity_expansion")

@@ -24,10 +24,7 @@ element, g origin group, u end use, o offer, m material, k recycling route, s st
 
 from __future__ import annotations
 
-from model.input.schema import SWARF_FEED, month_index, period_of_month
-
-ELEMENT_KINDS = ("oxide", "metal", "alloy")
-TERMINAL_PENALTY_MARKUP = 1.25
+from model.input.schema import ELEMENT_KINDS, SWARF_FEED, TERMINAL_PENALTY_MARKUP, month_index, period_of_month
 
 
 class ScenarioInputs:
