@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from model.components.catalogue import MARGINAL_KINDS
+
 
 def _plain(s: str) -> str:
     return s
@@ -102,7 +104,24 @@ EVPI_LABEL = "EVPI: what perfect foresight of the scenario would be worth"
 VSS_LABEL = "VSS: what planning for uncertainty saves over planning for the average scenario"
 
 MV_LEAD = "Marginal value: USD saved per extra tonne of the limit, in the periods where it binds (from the LP duals)."
-MV_NOTE = ("Quota and supplier rows are per t of material; stockpile and diversification rows per t of element; "
-           "plant per t of magnet; recycling per t of feed.")
+def _unit_note(kinds) -> str:
+    """The marginal-value unit note, from the catalogue's families (model.components.catalogue):
+    families grouped by unit, the unit shared by most families first."""
+    units: dict[str, list[str]] = {}
+    for k in kinds:
+        units.setdefault(k.unit, []).append(k.label)
+    order = sorted(units, key=lambda u: -len(units[u]))
+    parts = []
+    for i, u in enumerate(order):
+        labels = units[u]
+        verb = (" rows are" if i == 0 else " rows") if len(labels) > 1 else ""
+        parts.append(f"{' and '.join(labels)}{verb} per {u}")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+MV_NOTE = _unit_note(MARGINAL_KINDS)
+"""E.g. "Quota and supplier rows are per t of material; stockpile and diversification rows per t of
+element; plant per t of magnet; recycling per t of feed." """
 NO_LIMIT_BINDS = "No licence, capacity, stockpile or diversification limit binds."
 NO_RECYCLING = "No recycling route in this case."
