@@ -1,11 +1,13 @@
 """The project stands on its own: every cited source is listed in inputs/SOURCES.md, and no
-tracked file points outside the repository (``../shared``, this machine's paths).
+tracked file points outside the repository (the shared folder beside it, this machine's paths).
 
 (a) Every bracketed source code cited under ``inputs/`` (YAML comments and strings, CSV ``#``
     header lines, Markdown text) has an entry in ``inputs/SOURCES.md``: a heading such as
     ``### [U26] ...`` or a table row whose first cell is the code.
 (b) No tracked text file (``git ls-files``; binary files, ``.ci/`` and this file skipped)
-    contains ``../shared``, the absolute path of the repository's parent, or ``/work/``.
+    contains a relative path to the shared folder beside the repository, the absolute path of the
+    repository's parent, or the machine's work root (the strings are built in ``forbidden_needles``,
+    so that this file does not hold them literally).
 
 The helpers take text (or a directory), so the tests below also check, on copies in
 ``tmp_path``, that a bogus code or a bogus path is caught.
@@ -131,7 +133,8 @@ def section_refs_in_tree(root: Path) -> list[str]:
 
 def forbidden_needles(root: Path = ROOT) -> list[str]:
     """Strings that point outside the repository (or at this machine)."""
-    return sorted({"../shared", str(root.parent) + "/", "/work/"})
+    up, work = "..", "work"
+    return sorted({f"{up}/shared", str(root.parent) + "/", f"/{work}/"})
 
 
 def find_forbidden(text: str, needles: list[str]) -> list[tuple[int, str, str]]:
@@ -236,7 +239,8 @@ def test_citation_parsing():
 
 def test_forbidden_paths_are_caught_in_text():
     needles = forbidden_needles()
-    text = "ok line\nsee `../shared/spec/model.md`\nfrom " + str(ROOT.parent) + "/shared/data/x.md\nand /work/x\n"
+    shared, work = forbidden_needles()[0], "/" + "work" + "/"
+    text = f"ok line\nsee `{shared}/spec/model.md`\nfrom " + str(ROOT.parent) + f"/shared/data/x.md\nand {work}x\n"
     hits = find_forbidden(text, needles)
     assert {n for n, _, _ in hits} == {2, 3, 4}
     assert find_forbidden("a self-contained line\nsee docs/model.md\n", needles) == []
