@@ -201,6 +201,8 @@ def one_sided_duals(h, limit_mask: np.ndarray, tau: float) -> tuple[np.ndarray, 
         return y, 0
     _, rg = h.getRanging()
     up = np.asarray(rg.row_bound_up.value_, dtype=float)
+    if len(up) != len(hi):  # no ranging (HiGHS refused it): every candidate takes the directional re-solve
+        up = np.asarray(hi, dtype=float).copy()
     degenerate = np.nonzero(cand & ~(up > hi + 1e-9))[0]
     # Group testing: raise a group G of limits together. The new optimal basis's dual maximises
     # sum_{i in G} y_i over the optimal duals, so a row whose new dual is 0 has right derivative 0
