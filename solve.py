@@ -125,6 +125,7 @@ def main_sweep(argv: list[str]) -> int:
     from model.report.sweep import write_sweep_report
     from model.solve.highs import SolverOptions
     from model.app.sweep import run_sweep
+    from model.report.atomic import check_out_dir
 
     try:
         key, values = _parse_set(args.set)
@@ -132,12 +133,14 @@ def main_sweep(argv: list[str]) -> int:
         print(f"input error: {e}", file=sys.stderr)
         return 2
     try:
+        if args.out:
+            check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
         sw = run_sweep(args.input, key, values, SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
                        share_of=args.share_of, progress=Progress("sweep"))
+        out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
+        write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
     except (InputError, SolveError, KeyboardInterrupt) as e:
         return _fail(e)
-    out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
-    write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
     f = sw.frontier
     for v, c, prem in zip(f.value, f.expected_cost_usd, f.diversification_premium_usd_per_year):
         print(f"  {key} = {v:g}: expected cost {c / 1e6:,.2f} USD M, diversification premium {prem / 1e6:,.3f} USD M/yr")
@@ -159,6 +162,7 @@ def main_compare(argv: list[str]) -> int:
     args = p.parse_args(argv)
     import json
 
+    from model.errors import InputError
     from model.report.compare import kpi_differences, write_compare_report
 
     docs = []
@@ -171,7 +175,10 @@ def main_compare(argv: list[str]) -> int:
     df = kpi_differences(*docs)
     a, b = Path(args.a), Path(args.b)
     out = Path(args.out) if args.out else Path("reports") / f"compare-{a.name}-vs-{b.name}"
-    write_compare_report(df, a, b, out, ["solve.py", "compare", *argv])
+    try:
+        write_compare_report(df, a, b, out, ["solve.py", "compare", *argv])
+    except (InputError, KeyboardInterrupt) as e:
+        return _fail(e)
     moved = df[df.b_minus_a.fillna(1).abs() > 1e-9].copy()
     print(f"{len(moved)} of {len(df)} KPIs differ between {a} and {b}.")
 
@@ -268,6 +275,13 @@ def _main_solve(args, argv, opts, log_dir) -> int:
     from model.report.text import NOT_OPTIMAL, audit_word, failed_checks, gap_text
     from model.app.run import run_case
 
+    from model.report.atomic import check_out_dir
+
+    if args.out:
+        try:
+            check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
+        except InputError as e:
+            return _fail(e)
     if not (args.scenario or args.expected_value or args.deterministic):
         from model.stochastic.engine import choose_engine, run_ph_subprocess
 
@@ -295,6 +309,8 @@ def _main_solve(args, argv, opts, log_dir) -> int:
     try:
         extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}
         write_report(run, out, ["solve.py", *argv], extra_files=extra)
+    except InputError as e:
+        return _fail(e)
     except KeyboardInterrupt:
         print("interrupted: previous report left intact", file=sys.stderr)
         return 130

@@ -16,6 +16,8 @@ def test_sigint_mid_run_keeps_previous_report(tmp_path):
     out.mkdir(parents=True)
     (out / "kpis.json").write_text('{"previous": true}\n')
     (out / "summary.md").write_text("previous report\n")
+    # a report folder this tool wrote (its manifest says so): the only kind it may replace
+    (out / "manifest.json").write_text('{"packages": {"magnet-supply-risk": "0.1.0"}}\n')
     # the 200-scenario case takes well over a minute; interrupt it while it builds
     p = subprocess.Popen([sys.executable, str(ROOT / "solve.py"), "inputs/sampled.yaml", "--out", str(out)],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -30,7 +32,7 @@ def test_sigint_mid_run_keeps_previous_report(tmp_path):
     assert p.returncode == 130, stdout + stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert (out / "kpis.json").read_text() == '{"previous": true}\n'
-    assert sorted(os.listdir(out)) == ["kpis.json", "summary.md"]
+    assert sorted(os.listdir(out)) == ["kpis.json", "manifest.json", "summary.md"]
     assert [x.name for x in out.parent.iterdir()] == ["sampled"]  # no .tmp- or .old- directories left
 
 

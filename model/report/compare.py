@@ -44,4 +44,4 @@ def write_compare_report(df: pd.DataFrame, a: Path, b: Path, out_dir: str | Path
             f"# KPI differences: {a} vs {b}\n\n{len(moved)} of {len(df)} KPIs differ.\n\n"
             + md_table(moved.fillna("missing"), ",.4g") + "\n")
 
-    return atomic_dir(out_dir, write)
+    return atomic_dir(out_dir, write, protect=[a / "kpis.json", b / "kpis.json"])

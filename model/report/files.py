@@ -52,4 +52,4 @@ def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None,
         write_excel(run, man, tmp / "plan.xlsx")
         (tmp / "report.html").write_text(render_html(run, man), encoding="utf-8")
 
-    return atomic_dir(out_dir, write)
+    return atomic_dir(out_dir, write, protect=[p for p, _ in run.data.input_files])

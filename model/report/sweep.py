@@ -96,4 +96,4 @@ def write_sweep_report(sw, out_dir: str | Path, argv: list[str]) -> Path:
             **environment_entries(),
         }, indent=2) + "\n")
 
-    return atomic_dir(out_dir, write)
+    return atomic_dir(out_dir, write, protect=[p for p, _ in sw.input_files])
