@@ -61,6 +61,9 @@ def ph_config(rel_gap: float, time_limit: float | None, max_iterations: int, def
     cfg.max_solver_threads = threads
     cfg.lagrangian = True
     cfg.xhatshuffle = True
+    # stop on the proven gap only: when every scenario agrees at iteration 0 (PH's convergence metric
+    # is 0), stopping on convergence could end the hub before the xhat spoke reports a plan
+    cfg.intra_hub_conv_thresh = -1.0
     # HiGHS is used as an LP solver here: PH's proximal term is linearised (outer approximation)
     cfg.linearize_proximal_terms = True
     return cfg
