@@ -5,32 +5,46 @@
     python solve.py compare REPORT_A REPORT_B               KPI differences of two report directories
     python solve.py check BASELINE.json [--rtol R] [--update]   regression check against a baseline
 
-Exit codes: 0 done (check: nothing moved); 1 check: values moved beyond tolerance; 2 bad input
-(one line per problem, nothing written); 3 the solver did not prove an optimal plan (infeasible:
-the conflicting inputs are named, nothing written; time limit: the best plan, bound and gap are
-written); 4 the independent audit of the plan failed (report written, marked FAIL); 130 interrupted.
+Every subcommand runs inside one error boundary (:mod:`model.app.boundary`, which lists the exit
+codes): 0 done; 1 check: values moved; 2 bad input or command line (one line per problem, nothing
+written); 3 no proven optimal plan; 4 audit failed; 5 an OS error (one line naming the path);
+130 interrupted; 141 stdout closed; 143 terminated. Options are checked like input fields
+(:mod:`model.app.cliargs`).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
+from model.app.boundary import EXIT, guarded, install_signals
+from model.app.cliargs import OneLineParser, checked_numbers
+
 DEFAULT_INPUT = "inputs/base.yaml"
+SUBCOMMAND_HELP = """subcommands (each has its own --help):
+  sweep INPUT.yaml --set KEY=V1,V2,...   solve the plan for each value of one input scalar
+  compare REPORT_A REPORT_B              KPI differences of two report folders
+  check BASELINE.json [--update]         regression check of a case against a baseline
+
+exit codes: 0 done, 1 check found moved values, 2 bad input or option, 3 no proven optimal plan,
+4 audit failed, 5 OS error (disk, permission), 130 interrupted, 141 stdout closed, 143 terminated"""
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
+def parse_args(argv: list[str]):
+    import argparse
+
+    p = OneLineParser(
         prog="magnet-supply-risk",
         description="Licence-aware sourcing, stockpiling and recycling plan for rare-earth magnet production.",
+        epilog=SUBCOMMAND_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", nargs="?", default=DEFAULT_INPUT, help=f"case YAML (default {DEFAULT_INPUT})")
     p.add_argument("--out", default=None, help="report directory (default reports/<case name>/)")
-    p.add_argument("--time-limit", type=float, default=None, help="solver time limit, seconds")
-    p.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1, deterministic)")
-    p.add_argument("--gap", type=float, default=0.0,
+    p.add_argument("--time-limit", default=None, metavar="S",
+                   help="time limit for the whole run, seconds (read, build, solves, EVPI/VSS)")
+    p.add_argument("--threads", default="1", metavar="N", help="HiGHS threads (default 1, deterministic)")
+    p.add_argument("--gap", default="0", metavar="G",
                    help="relative gap at which a run stopped by --time-limit is accepted (exit 0); default 0: "
                         "a stopped run writes its best plan and exits 3")
     p.add_argument("--solver-path", choices=["stdform", "persistent"], default="stdform",
@@ -47,32 +61,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--engine", choices=["auto", "ef", "ph"], default="auto",
                    help="stochastic solve: extensive form (ef), progressive hedging with bound spokes under MPI (ph), "
                         "or chosen from the problem size (auto, default)")
-    p.add_argument("--ranks", type=int, default=3, help="MPI ranks for --engine ph (at least 3: hub + 2 bound spokes)")
+    p.add_argument("--ranks", default="3", metavar="N",
+                   help="MPI ranks for --engine ph (at least 3: hub + 2 bound spokes)")
     p.add_argument("--no-evpi-vss", action="store_true",
                    help="skip the wait-and-see and expected-value solves behind EVPI and VSS")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--solver-log", action="store_true",
                    help="write HiGHS's own log of every solve to highs.log in the report directory")
-    return p.parse_args(argv)
-
-
-def _fail(e: BaseException) -> int:
-    """Print an input, solver or interrupt failure the way every subcommand does; return its exit code."""
-    from model.errors import InputError, SolveError
-
-    if isinstance(e, InputError):
-        for issue in e.issues:
-            print(f"input error: {issue.line()}", file=sys.stderr)
-        return 2
-    if isinstance(e, SolveError):
-        print(f"solve failed: {e}", file=sys.stderr)
-        if e.conflicts:
-            print("these hard inputs conflict (an irreducible infeasible set found by HiGHS):", file=sys.stderr)
-            for line in e.conflicts:
-                print(f"  conflict: {line}", file=sys.stderr)
-        return 3
-    print("interrupted: no report written", file=sys.stderr)
-    return 130
+    return checked_numbers(p.parse_args(argv))
 
 
 class Progress:
@@ -98,56 +94,64 @@ class Progress:
 
 
 def _parse_set(spec: str) -> tuple[str, list[float]]:
+    """``KEY=V1,V2,...`` as (key, finite values); one input error naming ``--set`` otherwise."""
+    import math
+
+    from model.errors import InputError, InputIssue
+
+    def bad(value: str, expected: str):
+        return InputError([InputIssue("(command line)", "--set", value, expected)])
+
     if "=" not in spec:
-        raise ValueError(f"--set {spec!r}: expected KEY=V1,V2,...")
+        raise bad(spec, "KEY=V1,V2,... (a dotted input path, '=', numbers separated by commas)")
     key, vals = spec.split("=", 1)
-    try:
-        values = [float(v) for v in vals.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--set {spec!r}: expected numbers after '=' separated by commas") from None
-    if not values:
-        raise ValueError(f"--set {spec!r}: expected at least one value")
+    texts = [v.strip() for v in vals.split(",") if v.strip()]
+    if not key.strip():
+        raise bad(spec, "a dotted input path before '='")
+    if not texts:
+        raise bad(spec, "at least one value after '='")
+    values = []
+    for v in texts:
+        try:
+            x = float(v) if len(v) <= 40 else math.nan
+        except ValueError:
+            x = math.nan
+        if not math.isfinite(x):
+            raise bad(v, "finite numbers after '=' separated by commas")
+        values.append(x)
     return key.strip(), values
 
 
 def main_sweep(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="magnet-supply-risk sweep",
-                                description="Solve the plan for each value of one input scalar (dotted path).")
+    p = OneLineParser(prog="magnet-supply-risk sweep",
+                      description="Solve the plan for each value of one input scalar (dotted path).")
     p.add_argument("input", help="case YAML")
     p.add_argument("--set", required=True, metavar="KEY=V1,V2,...",
                    help="e.g. diversification_limits[crma_max_share_cn].max_share_frac=1.0,0.8,0.6,0.4")
     p.add_argument("--out", default=None, help="report directory (default reports/<case>-sweep/)")
     p.add_argument("--share-of", default="CN", help="country whose share of supply the frontier reports (default CN)")
-    p.add_argument("--time-limit", type=float, default=None)
-    p.add_argument("--threads", type=int, default=1)
-    args = p.parse_args(argv)
-    from model.errors import InputError, SolveError
-    from model.report.sweep import write_sweep_report
-    from model.solve.highs import SolverOptions
+    p.add_argument("--time-limit", default=None, metavar="S", help="solver time limit, seconds")
+    p.add_argument("--threads", default="1", metavar="N")
+    args = checked_numbers(p.parse_args(argv))
     from model.app.sweep import run_sweep
     from model.report.atomic import check_out_dir
+    from model.report.sweep import write_sweep_report
+    from model.solve.highs import SolverOptions
 
-    try:
-        key, values = _parse_set(args.set)
-    except ValueError as e:
-        print(f"input error: {e}", file=sys.stderr)
-        return 2
-    try:
-        if args.out:
-            check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
-        sw = run_sweep(args.input, key, values, SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
-                       share_of=args.share_of, progress=Progress("sweep"))
-        out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
-        write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
-    except (InputError, SolveError, KeyboardInterrupt) as e:
-        return _fail(e)
+    key, values = _parse_set(args.set)
+    if args.out:
+        check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
+    sw = run_sweep(args.input, key, values, SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
+                   share_of=args.share_of, progress=Progress("sweep"))
+    out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
+    write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
     f = sw.frontier
     for v, c, prem in zip(f.value, f.expected_cost_usd, f.diversification_premium_usd_per_year):
         print(f"  {key} = {v:g}: expected cost {c / 1e6:,.2f} USD M, diversification premium {prem / 1e6:,.3f} USD M/yr")
     print(f"report: {out}/summary.md")
     print(f"sweep of {len(values)} values by the {sw.path} path in {sw.sweep_s:.1f} s; {len(values)} cold solves "
           f"would take about {sw.cold_solve_s * len(values):.1f} s: {sw.speedup:.1f}x faster")
-    return 0
+    return EXIT["done"]
 
 
 HEADLINE_KPIS = ("objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_stage_cost_usd", "evpi_usd", "vss_usd",
@@ -155,30 +159,18 @@ HEADLINE_KPIS = ("objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_s
 
 
 def main_compare(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="magnet-supply-risk compare", description="KPI differences between two runs.")
+    p = OneLineParser(prog="magnet-supply-risk compare", description="KPI differences between two runs.")
     p.add_argument("a", help="report directory A (holds kpis.json)")
     p.add_argument("b", help="report directory B")
     p.add_argument("--out", default=None, help="where to write the table (default reports/compare-<A>-vs-<B>/)")
     args = p.parse_args(argv)
-    import json
+    from model.report.compare import kpi_differences, read_report_kpis, write_compare_report
 
-    from model.errors import InputError
-    from model.report.compare import kpi_differences, write_compare_report
-
-    docs = []
-    for d in (args.a, args.b):
-        f = Path(d) / "kpis.json"
-        if not f.is_file():
-            print(f"input error: {f}: (file) = {str(f)!r}: expected a report directory holding kpis.json", file=sys.stderr)
-            return 2
-        docs.append(json.loads(f.read_text()))
-    df = kpi_differences(*docs)
     a, b = Path(args.a), Path(args.b)
+    docs = [read_report_kpis(d) for d in (a, b)]  # both checked before anything is written
+    df = kpi_differences(*docs)
     out = Path(args.out) if args.out else Path("reports") / f"compare-{a.name}-vs-{b.name}"
-    try:
-        write_compare_report(df, a, b, out, ["solve.py", "compare", *argv])
-    except (InputError, KeyboardInterrupt) as e:
-        return _fail(e)
+    write_compare_report(df, a, b, out, ["solve.py", "compare", *argv])
     moved = df[df.b_minus_a.fillna(1).abs() > 1e-9].copy()
     print(f"{len(moved)} of {len(df)} KPIs differ between {a} and {b}.")
 
@@ -195,61 +187,52 @@ def main_compare(argv: list[str]) -> int:
     print("largest relative changes:")
     show(moved[~moved.kpi.isin(head.kpi)].sort_values("order", ascending=False).head(25))
     print(f"table: {out}/kpi_differences.csv")
-    return 0
+    return EXIT["done"]
 
 
 def main_check(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="magnet-supply-risk check",
-                                description="Solve a baseline's input and compare objective, KPIs and plan totals.")
+    p = OneLineParser(prog="magnet-supply-risk check",
+                      description="Solve a baseline's input and compare objective, KPIs and plan totals.")
     p.add_argument("baseline", help="baseline JSON (e.g. tests/baselines/base.json)")
-    p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default: the baseline's, 1e-6)")
+    p.add_argument("--rtol", default=None, metavar="R", help="relative tolerance (default: the baseline's, 1e-6)")
     p.add_argument("--update", action="store_true", help="rewrite the baseline with the current values")
-    args = p.parse_args(argv)
-    import json
-
-    from model.app.baseline import baseline_values, compare, environment, verdict, write_baseline
-    from model.errors import InputError, SolveError
+    args = checked_numbers(p.parse_args(argv))
+    from model.app.baseline import baseline_values, compare, environment, read_baseline, verdict, write_baseline
     from model.app.run import run_case
 
     bpath = Path(args.baseline)
-    try:
-        doc = json.loads(bpath.read_text())
-        inp, mode = doc["input"], doc.get("mode", "auto")
-    except (OSError, ValueError, KeyError) as e:
-        print(f"input error: {bpath}: (file) = {type(e).__name__}: expected a baseline JSON with input and values", file=sys.stderr)
-        return 2
-    try:
-        run = run_case(inp, mode=mode)
-    except (InputError, SolveError, KeyboardInterrupt) as e:
-        return _fail(e)
+    doc = read_baseline(bpath)  # checked whole before the (long) solve
+    run = run_case(doc["input"], mode=doc["mode"])
     if args.update:
-        write_baseline(run, inp, bpath, mode)
+        write_baseline(run, doc["input"], bpath, doc["mode"])
         print(f"updated {bpath}: objective {run.solution.kpis['objective_usd']:,.2f} USD")
-        return 0
-    rtol = args.rtol if args.rtol is not None else doc.get("rtol", 1e-6)
+        return EXIT["done"]
+    rtol = args.rtol if args.rtol is not None else doc["rtol"]
     moved = compare(doc["values"], baseline_values(run), rtol=rtol)
     if not moved:
         print(f"check {bpath}: {len(doc['values'])} values within rtol {rtol:g}")
-        return 0
+        return EXIT["done"]
     print(f"check {bpath}: {len(moved)} of {len(doc['values'])} values moved beyond rtol {rtol:g}")
     print(f"check {bpath}: {verdict(doc, moved, environment(run))}")
     print(f"  {'value':60s} {'baseline':>18s} {'now':>18s} {'rel change':>11s}")
     for k, e, a, r in moved:
         print(f"  {k:60s} {str(e):>18s} {str(a):>18s} {r:11.2e}")
-    return 1
+    return EXIT["moved"]
 
 
 SUBCOMMANDS = {"sweep": main_sweep, "compare": main_compare, "check": main_check}
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background with Ctrl-C ignored
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # an interrupt still stops the run cleanly (exit 130)
+    started_s = time.monotonic()
+    install_signals()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
-        return SUBCOMMANDS[argv[0]](argv[1:])
+        return guarded(lambda: SUBCOMMANDS[argv[0]](argv[1:]))
+    return guarded(lambda: main_solve(argv, started_s))
+
+
+def main_solve(argv: list[str], started_s: float | None = None) -> int:
     args = parse_args(argv)
     from model.solve.highs import SolverOptions
 
@@ -270,25 +253,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main_solve(args, argv, opts, log_dir) -> int:
-    from model.errors import InputError, SolveError
+    from model.app.run import run_case
+    from model.report.atomic import check_out_dir
     from model.report.files import write_report
     from model.report.text import NOT_OPTIMAL, audit_word, failed_checks, gap_text
-    from model.app.run import run_case
-
-    from model.report.atomic import check_out_dir
 
     if args.out:
-        try:
-            check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
-        except InputError as e:
-            return _fail(e)
+        check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
     if not (args.scenario or args.expected_value or args.deterministic):
         from model.stochastic.engine import choose_engine, run_ph_subprocess
 
-        try:
-            engine, why = choose_engine(args.input, args.engine)
-        except InputError as e:
-            return _fail(e)
+        engine, why = choose_engine(args.input, args.engine)
         if engine == "ph":
             if not args.quiet:
                 print(f"engine: progressive hedging ({why})")
@@ -299,23 +274,14 @@ def _main_solve(args, argv, opts, log_dir) -> int:
             else "deterministic" if args.deterministic else "auto")
     if args.solver_path != "stdform" and args.nonant == "shared":
         args.nonant = "rows"  # shared columns are merged in the standard-form hand-off only
-    try:
-        run = run_case(args.input, opts, mode=mode, scenario=args.scenario, nonant=args.nonant,
-                       evpi_vss=not args.no_evpi_vss)
-    except (InputError, SolveError, KeyboardInterrupt) as e:
-        return _fail(e)
+    run = run_case(args.input, opts, mode=mode, scenario=args.scenario, nonant=args.nonant,
+                   evpi_vss=not args.no_evpi_vss)
     suffix = {"perfect_foresight": f"-{args.scenario}", "expected_value": "-expected-value"}.get(run.mode, "")
     out = Path(args.out) if args.out else Path("reports") / (run.data.case.name + suffix)
-    try:
-        extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}
-        write_report(run, out, ["solve.py", *argv], extra_files=extra)
-    except InputError as e:
-        return _fail(e)
-    except KeyboardInterrupt:
-        print("interrupted: previous report left intact", file=sys.stderr)
-        return 130
+    extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}
+    write_report(run, out, ["solve.py", *argv], extra_files=extra)
+    k = run.solution.kpis
     if not args.quiet:
-        k = run.solution.kpis
         if run.mode == "stochastic":
             fills = ", ".join(f"{s} {100 * v['expected_fill_rate']:.1f} %" for s, v in k["streams"].items())
             extra = ""
@@ -331,19 +297,17 @@ def _main_solve(args, argv, opts, log_dir) -> int:
                   f"optimal, total cost {k['objective_usd'] / 1e6:,.2f} USD M; fill rate {fills}; "
                   f"solved in {run.timings_s['total_s']:.2f} s")
         print(f"report: {out}/summary.md")
-    k = run.solution.kpis
-    if not args.quiet:
         print(f"audit: {audit_word(k['audit']['passed'])}")
     if not k["audit"]["passed"]:
         for line in failed_checks(k["audit"]):
             print(f"audit failed: {line}", file=sys.stderr)
-        return 4
+        return EXIT["audit"]
     if not k.get("proven_optimal", True):
         print(f"{NOT_OPTIMAL}: {k['status_note']}; best plan {k['objective_usd'] / 1e6:,.3f} USD M, "
               f"bound {k['best_bound_usd'] / 1e6:,.3f} USD M, {gap_text(k)} "
               f"({'within' if k['gap_frac'] <= args.gap else 'above'} --gap {args.gap:g})", file=sys.stderr)
-        return 0 if k["gap_frac"] <= args.gap else 3
-    return 0
+        return EXIT["done"] if k["gap_frac"] <= args.gap else EXIT["solver"]
+    return EXIT["done"]
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def test_cli_sweep_bad_key_exit_2(tmp_path):
     assert p.returncode == 2 and p.stderr.startswith("input error: ") and "Traceback" not in p.stderr
     assert not (tmp_path / "x").exists()
     p = cli("sweep", "inputs/base.yaml", "--set", "risk.risk_weight_lambda=a,b")
-    assert p.returncode == 2 and "expected numbers" in p.stderr
+    assert p.returncode == 2 and "expected finite numbers" in p.stderr
 
 
 def test_check_passes_then_fails_on_a_changed_input_then_update(tmp_path):

@@ -115,24 +115,86 @@ def verdict(doc: dict, moved: list[tuple], now_env: dict) -> str:
             f"(a different optimal plan, not a cost regression)" + versions)
 
 
+MODES = ("auto", "stochastic", "deterministic", "expected_value")
+
+
+def read_baseline(path: str | Path) -> dict:
+    """A baseline JSON, checked whole (before any solve): an object with ``input`` (a case file that
+    exists), ``values`` (a map of finite numbers), optional ``mode`` (one of :data:`MODES`, default
+    auto) and ``rtol`` (a finite number in [0, 1], default 1e-6). Returns it with the defaults filled
+    in; raises one :class:`~model.errors.InputError` naming the file and the field otherwise."""
+    from model.errors import InputError, InputIssue
+
+    path = Path(path)
+    shown = str(path)
+
+    def bad(field: str, value: object, expected: str) -> InputError:
+        return InputError([InputIssue(shown, field, value, expected)])
+
+    if not path.is_file():
+        raise bad("(file)", shown, "an existing baseline JSON file (e.g. tests/baselines/base.json)")
+    try:
+        if path.stat().st_size > 64 * 1024 * 1024:
+            raise bad("(file size)", f"{path.stat().st_size} bytes", "a baseline of at most 64 MiB")
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise bad("(file)", "(not UTF-8)", "a baseline JSON in UTF-8") from None
+    except (ValueError, RecursionError) as e:
+        where = f"line {e.lineno} column {e.colno}" if hasattr(e, "lineno") else "(too deeply nested)"
+        raise bad("(JSON syntax)", where, "well-formed JSON") from None
+    except OSError as e:
+        raise bad("(file)", e.strerror or type(e).__name__, "a readable baseline JSON") from None
+    if not isinstance(doc, dict):
+        raise bad("(top level)", f"(a JSON {type(doc).__name__})", "an object with input, mode, rtol and values")
+    inp = doc.get("input")
+    if not isinstance(inp, str) or not inp.strip():
+        raise bad("input", inp, "the path of the baseline's case YAML (text)")
+    if not Path(inp).is_file():
+        raise bad("input", inp, "an existing case file (paths are relative to the folder check runs in)")
+    mode = doc.get("mode", "auto")
+    if mode not in MODES:
+        raise bad("mode", mode, f"one of {', '.join(MODES)}")
+    rtol = doc.get("rtol", DEFAULT_RTOL)
+    if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not math.isfinite(rtol) or not 0 <= rtol <= 1:
+        raise bad("rtol", rtol, "a finite number in [0, 1]")
+    values = doc.get("values")
+    if not isinstance(values, dict) or not values:
+        raise bad("values", "(missing)" if values is None else f"(a JSON {type(values).__name__})",
+                  "a non-empty object of dotted.key -> number (as written by --update)")
+    for k, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise bad(f"values.{k}", v, "a finite number")
+    return doc | {"mode": mode, "rtol": float(rtol)}
+
+
 def write_baseline(run: Run, input_path: str, path: str | Path, mode: str = "auto") -> None:
+    """Write the baseline of ``run`` to ``path``: a new file, or over a file that is a baseline
+    (:func:`read_baseline` accepts it); atomically (a temporary file renamed into place)."""
+    from model.report.atomic import atomic_file
+
+    path = Path(path)
+    if path.exists():
+        read_baseline(path)  # refuses to overwrite a file that is not a baseline
     doc = {"input": input_path, "mode": mode, "rtol": DEFAULT_RTOL, "environment": environment(run),
            "solver_options": {k: v for k, v in run.result.options.items()}, "values": baseline_values(run)}
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    atomic_file(path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
 def main(argv: list[str]) -> int:
     if len(argv) not in (2, 3):
         print("usage: python -m model.baseline INPUT.yaml BASELINE.json [auto|deterministic|stochastic]", file=sys.stderr)
         return 2
+    from model.app.boundary import guarded
     from model.app.run import run_case
 
-    mode = argv[2] if len(argv) == 3 else "auto"
-    run = run_case(argv[0], mode=mode)
-    write_baseline(run, argv[0], argv[1], mode)
-    print(f"wrote {argv[1]}: objective {run.solution.kpis['objective_usd']:,.2f} USD")
-    return 0
+    def body() -> int:
+        mode = argv[2] if len(argv) == 3 else "auto"
+        run = run_case(argv[0], mode=mode)
+        write_baseline(run, argv[0], argv[1], mode)
+        print(f"wrote {argv[1]}: objective {run.solution.kpis['objective_usd']:,.2f} USD")
+        return 0
+
+    return guarded(body)
 
 
 if __name__ == "__main__":

@@ -36,22 +36,57 @@ def written_by_us(folder: Path) -> bool:
 def check_out_dir(out_dir: str | Path, protect: Iterable[str | Path] = ()) -> None:
     """Raise :class:`~model.errors.InputError` when writing a report to ``out_dir`` could lose a file
     the tool did not write (module docstring); ``protect``: the run's input files."""
-    out = Path(out_dir)
+    try:
+        expected = _refusal(Path(out_dir), protect)
+    except OSError as e:  # a name too long, a loop of links: the path itself is unusable
+        expected = f"a path this system accepts ({e.strerror or type(e).__name__})"
+    if expected is not None:
+        raise InputError([InputIssue("(command line)", "--out", str(out_dir), expected)])
+
+
+def _refusal(out: Path, protect: Iterable[str | Path]) -> str | None:
+    """Why writing to ``out`` is refused, or None."""
     expected = None
     if out.exists() and not out.is_dir():
         expected = "a new folder or a report folder this tool wrote (this is an existing file)"
     elif out.is_dir() and any(out.iterdir()) and not written_by_us(out):
         expected = ("a new folder or a report folder this tool wrote (this folder holds other files and "
                     "no manifest.json of magnet-supply-risk)")
-    else:
+    elif not out.exists():
+        anc = out.absolute().parent
+        while not anc.exists() and anc != anc.parent:
+            anc = anc.parent
+        if not anc.is_dir():
+            expected = f"a folder path (its parent {anc} is a file)"
+        elif not os.access(anc, os.W_OK | os.X_OK):
+            expected = f"a folder that can be created ({anc} is not writable)"
+    if expected is None:
         resolved = out.resolve()
         for p in protect:
             f = Path(p).resolve()
             if resolved == f or resolved in f.parents:
                 expected = f"a folder that holds none of the run's inputs (it holds {p})"
                 break
-    if expected is not None:
-        raise InputError([InputIssue("(command line)", "--out", str(out_dir), expected)])
+    return expected
+
+
+def atomic_file(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary sibling renamed into place: a failed or
+    interrupted write leaves the previous file as it was and no temporary file. The caller decides
+    whether ``path`` may be replaced (e.g. :func:`model.app.baseline.write_baseline`)."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise InputError([InputIssue("(command line)", "baseline", str(path), "a file path (this is a folder)")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def atomic_dir(out_dir: str | Path, write: Callable[[Path], None], protect: Iterable[str | Path] = ()) -> Path:

@@ -16,6 +16,37 @@ from model.report.manifest import environment_entries, input_file_entries
 from model.report.markdown import md_table
 
 
+def read_report_kpis(folder: str | Path) -> dict:
+    """The ``kpis.json`` of a report folder, checked: a UTF-8 JSON object. Anything else is one input
+    error naming the file (``compare`` reads two folders before writing anything)."""
+    from model.errors import InputError, InputIssue
+
+    f = Path(folder) / "kpis.json"
+
+    def bad(value: object, expected: str) -> InputError:
+        return InputError([InputIssue(str(f), "(file)", value, expected)])
+
+    if not f.is_file():
+        raise bad(str(f), "a report folder holding kpis.json (as written by solve.py)")
+    try:
+        size = f.stat().st_size
+        if size > 64 * 1024 * 1024:
+            raise bad(f"{size} bytes", "a kpis.json of at most 64 MiB")
+        text = f.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad("(not UTF-8)", "a kpis.json in UTF-8, as written by solve.py") from None
+    except OSError as e:
+        raise bad(e.strerror or type(e).__name__, "a readable kpis.json") from None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        where = f"line {e.lineno} column {e.colno}" if hasattr(e, "lineno") else "(too deeply nested)"
+        raise bad(where, "well-formed JSON, as written by solve.py") from None
+    if not isinstance(doc, dict):
+        raise bad(f"(a JSON {type(doc).__name__})", "a JSON object of KPIs, as written by solve.py")
+    return doc
+
+
 def kpi_differences(a: dict, b: dict) -> pd.DataFrame:
     """Every numeric KPI of two runs side by side (timings excluded), with absolute and relative change."""
     fa, fb = {}, {}
@@ -27,7 +58,8 @@ def kpi_differences(a: dict, b: dict) -> pd.DataFrame:
         diff = None if va is None or vb is None else vb - va
         rel = None if diff is None or va == 0 else diff / abs(va)
         rows.append((key, va, vb, diff, rel))
-    return pd.DataFrame(rows, columns=["kpi", "a", "b", "b_minus_a", "relative_change"])
+    df = pd.DataFrame(rows, columns=["kpi", "a", "b", "b_minus_a", "relative_change"])
+    return df.astype({"kpi": str, "a": float, "b": float, "b_minus_a": float, "relative_change": float})
 
 
 def write_compare_report(df: pd.DataFrame, a: Path, b: Path, out_dir: str | Path, argv: list[str] | None = None) -> Path:
@@ -42,6 +74,6 @@ def write_compare_report(df: pd.DataFrame, a: Path, b: Path, out_dir: str | Path
         moved = df[(df.b_minus_a.fillna(1).abs() > 1e-9)]
         (tmp / "summary.md").write_text(
             f"# KPI differences: {a} vs {b}\n\n{len(moved)} of {len(df)} KPIs differ.\n\n"
-            + md_table(moved.fillna("missing"), ",.4g") + "\n")
+            + md_table(moved.astype(object).where(moved.notna(), "missing"), ",.4g") + "\n")
 
     return atomic_dir(out_dir, write, protect=[a / "kpis.json", b / "kpis.json"])

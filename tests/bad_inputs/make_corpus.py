@@ -373,7 +373,7 @@ case("extends_cycle", "extends", "extends", "'extends_cycle_b.yaml'", "a case th
 def write(dest: Path = HERE) -> list[dict]:
     dest.mkdir(parents=True, exist_ok=True)
     for p in dest.iterdir():
-        if p.name in ("make_corpus.py", "README.md", "__pycache__") or p.name.startswith("."):
+        if p.name in ("make_corpus.py", "invocations.yaml", "README.md", "__pycache__") or p.name.startswith("."):
             continue
         shutil.rmtree(p) if p.is_dir() else p.unlink()
     (dest / "valid").mkdir()
