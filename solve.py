@@ -1,7 +1,7 @@
 """Command line over :mod:`model.app.run`, :mod:`model.app.sweep` and the reports of :mod:`model.report`.
 
     python solve.py [INPUT.yaml] [--out DIR] [...]          solve and write reports/<case>/
-    python solve.py sweep INPUT.yaml --set KEY=V1,V2,...    sweep one input scalar: reports/<case>-sweep/
+    python solve.py sweep INPUT.yaml --set KEY=V1,V2,... [--set KEY2=...]   sweep input scalars (a grid): reports/<case>-sweep/
     python solve.py compare REPORT_A REPORT_B               KPI differences of two report directories
     python solve.py check BASELINE.json [--rtol R] [--update]   regression check against a baseline
 
@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
-from model.app.boundary import EXIT, guarded, install_signals
-from model.app.cliargs import OneLineParser, checked_numbers
+STARTED_S = time.monotonic()  # when the command started: the closing line's wall time counts from here
+
+from pathlib import Path  # noqa: E402
+
+from model.app.boundary import EXIT, guarded, install_signals  # noqa: E402
+from model.app.cliargs import OneLineParser, checked_numbers  # noqa: E402
 
 DEFAULT_INPUT = "inputs/base.yaml"
 SUBCOMMAND_HELP = """subcommands (each has its own --help):
-  sweep INPUT.yaml --set KEY=V1,V2,...   solve the plan for each value of one input scalar
+  sweep INPUT.yaml --set KEY=V1,V2,...   solve the plan for each value of an input scalar (repeat --set: a grid)
   compare REPORT_A REPORT_B              KPI differences of two report folders
   check BASELINE.json [--update]         regression check of a case against a baseline
 
@@ -65,32 +68,12 @@ def parse_args(argv: list[str]):
                    help="MPI ranks for --engine ph (at least 3: hub + 2 bound spokes)")
     p.add_argument("--no-evpi-vss", action="store_true",
                    help="skip the wait-and-see and expected-value solves behind EVPI and VSS")
+    p.add_argument("--override", action="append", default=None, metavar="NAME[,NAME]",
+                   help="apply these entries of the case's top-level `overrides:` first, in order")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--solver-log", action="store_true",
                    help="write HiGHS's own log of every solve to highs.log in the report directory")
     return checked_numbers(p.parse_args(argv))
-
-
-class Progress:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
-
-    def __init__(self, label: str, stream=sys.stderr):
-        self.label, self.stream = label, stream
-        self.on = stream.isatty()
-        self.t0 = time.perf_counter()
-
-    def __call__(self, done: int, total: int, value) -> None:
-        if not self.on:
-            return
-        width = 30
-        fill = int(width * done / max(total, 1))
-        el = time.perf_counter() - self.t0
-        eta = el / done * (total - done) if done else float("nan")
-        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} "
-                          f"value={value:g} {el:5.1f}s eta {eta:5.1f}s ")
-        if done == total:
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 def _parse_set(spec: str) -> tuple[str, list[float]]:
@@ -124,33 +107,46 @@ def _parse_set(spec: str) -> tuple[str, list[float]]:
 
 def main_sweep(argv: list[str]) -> int:
     p = OneLineParser(prog="magnet-supply-risk sweep",
-                      description="Solve the plan for each value of one input scalar (dotted path).")
+                      description="Solve the plan for each value of one input scalar (dotted path), or for every "
+                                  "combination of several (a grid: one --set per key). A diversification cap "
+                                  "(diversification_limits[ID].max_share_frac) reports its premium over the plan "
+                                  "without that cap; any other key the cost change versus the first point.")
     p.add_argument("input", help="case YAML")
-    p.add_argument("--set", required=True, metavar="KEY=V1,V2,...",
-                   help="e.g. diversification_limits[crma_max_share_cn].max_share_frac=1.0,0.8,0.6,0.4")
+    p.add_argument("--set", required=True, action="append", metavar="KEY=V1,V2,...",
+                   help="e.g. diversification_limits[crma_max_share_cn].max_share_frac=1.0,0.8,0.6,0.4; "
+                        "repeat for a grid over several keys (every combination, the first key varying slowest)")
+    p.add_argument("--override", action="append", default=None, metavar="NAME[,NAME]",
+                   help="apply these entries of the case's top-level `overrides:` first, in order (--set wins)")
     p.add_argument("--out", default=None, help="report directory (default reports/<case>-sweep/)")
     p.add_argument("--share-of", default="CN", help="country whose share of supply the frontier reports (default CN)")
     p.add_argument("--time-limit", default=None, metavar="S", help="solver time limit, seconds")
     p.add_argument("--threads", default="1", metavar="N")
+    p.add_argument("--measure-speedup", action="store_true",
+                   help="time one extra cold solve of the first point and report the speed-up over cold solves")
+    p.add_argument("--quiet", action="store_true", help="print only errors (no line per point)")
     args = checked_numbers(p.parse_args(argv))
-    from model.app.sweep import run_sweep
+    from model.app.sweep import point_line, run_sweep, speedup_line
+    from model.input.dotted import override_names
     from model.report.atomic import check_out_dir
     from model.report.sweep import write_sweep_report
     from model.solve.highs import SolverOptions
 
-    key, values = _parse_set(args.set)
+    keys, values = zip(*[_parse_set(spec) for spec in args.set])
+    named = override_names(args.override)
     if args.out:
         check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
-    sw = run_sweep(args.input, key, values, SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
-                   share_of=args.share_of, progress=Progress("sweep"))
+
+    def show(point) -> None:
+        if not args.quiet:
+            print(point_line(point, keys), flush=True)
+
+    sw = run_sweep(args.input, list(keys), list(values), SolverOptions(threads=args.threads, time_limit_s=args.time_limit),
+                   share_of=args.share_of, named_overrides=named, measure_speedup=args.measure_speedup, on_point=show)
     out = Path(args.out) if args.out else Path("reports") / f"{sw.case}-sweep"
     write_sweep_report(sw, out, ["solve.py", "sweep", *argv])
-    f = sw.frontier
-    for v, c, prem in zip(f.value, f.expected_cost_usd, f.diversification_premium_usd_per_year):
-        print(f"  {key} = {v:g}: expected cost {c / 1e6:,.2f} USD M, diversification premium {prem / 1e6:,.3f} USD M/yr")
-    print(f"report: {out}/summary.md")
-    print(f"sweep of {len(values)} values by the {sw.path} path in {sw.sweep_s:.1f} s; {len(values)} cold solves "
-          f"would take about {sw.cold_solve_s * len(values):.1f} s: {sw.speedup:.1f}x faster")
+    if not args.quiet:
+        print(f"report: {out}/summary.md")
+        print(speedup_line(sw))
     return EXIT["done"]
 
 
@@ -224,7 +220,7 @@ SUBCOMMANDS = {"sweep": main_sweep, "compare": main_compare, "check": main_check
 
 
 def main(argv: list[str] | None = None) -> int:
-    started_s = time.monotonic()
+    started_s = STARTED_S if argv is None else time.monotonic()  # in-process callers: from the call
     install_signals()
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in SUBCOMMANDS:
@@ -242,9 +238,14 @@ def main_solve(argv: list[str], started_s: float | None = None) -> int:
 
         log_dir = Path(tempfile.mkdtemp(prefix="msr-highs-log-"))
     opts = SolverOptions(path=args.solver_path, threads=args.threads, time_limit_s=args.time_limit,
-                         log_file=str(log_dir / "highs.log") if log_dir else None)
+                         log_file=str(log_dir / "highs.log") if log_dir else None, started_s=started_s)
+    from model.progress import Reporter, reporting
+
+    live = sys.stderr.isatty()  # a terminal: one transient line on stderr; else plain lines in stdout's log
+    reporter = None if args.quiet else Reporter(sys.stderr if live else sys.stdout, started_s=started_s, live=live)
     try:
-        return _main_solve(args, argv, opts, log_dir)
+        with reporting(reporter):
+            return _main_solve(args, argv, opts, log_dir, reporter)
     finally:
         if log_dir is not None:
             import shutil
@@ -252,18 +253,27 @@ def main_solve(argv: list[str], started_s: float | None = None) -> int:
             shutil.rmtree(log_dir, ignore_errors=True)  # our own temporary folder
 
 
-def _main_solve(args, argv, opts, log_dir) -> int:
+def _main_solve(args, argv, opts, log_dir, reporter=None) -> int:
     from model.app.run import run_case
     from model.report.atomic import check_out_dir
     from model.report.files import write_report
-    from model.report.text import NOT_OPTIMAL, audit_word, failed_checks, gap_text
+    from model.report.text import NOT_OPTIMAL, audit_word, failed_checks, fill_rate_text, gap_text
 
+    from model.input.dotted import override_names
+
+    named = override_names(args.override)
     if args.out:
         check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
     if not (args.scenario or args.expected_value or args.deterministic):
         from model.stochastic.engine import choose_engine, run_ph_subprocess
 
         engine, why = choose_engine(args.input, args.engine)
+        if engine == "ph" and named:
+            from model.errors import InputError, InputIssue
+
+            raise InputError([InputIssue("(command line)", "--override", ",".join(named),
+                                         "no --override with progressive hedging (--engine ph, or auto on a case this "
+                                         "size): put the changes in a case that extends this one")])
         if engine == "ph":
             if not args.quiet:
                 print(f"engine: progressive hedging ({why})")
@@ -275,27 +285,31 @@ def _main_solve(args, argv, opts, log_dir) -> int:
     if args.solver_path != "stdform" and args.nonant == "shared":
         args.nonant = "rows"  # shared columns are merged in the standard-form hand-off only
     run = run_case(args.input, opts, mode=mode, scenario=args.scenario, nonant=args.nonant,
-                   evpi_vss=not args.no_evpi_vss)
+                   evpi_vss=not args.no_evpi_vss, named_overrides=named)
     suffix = {"perfect_foresight": f"-{args.scenario}", "expected_value": "-expected-value"}.get(run.mode, "")
     out = Path(args.out) if args.out else Path("reports") / (run.data.case.name + suffix)
     extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}
-    write_report(run, out, ["solve.py", *argv], extra_files=extra)
+    write_report(run, out, ["solve.py", *argv], extra_files=extra,
+                 phases_s=reporter.phases_s if reporter is not None else None)
+    wall_s = time.monotonic() - opts.started_s  # from the command's start to the report on disk
     k = run.solution.kpis
     if not args.quiet:
+        for w in run.data.warnings:
+            print(f"warning: {w.line()}", file=sys.stderr)
         if run.mode == "stochastic":
-            fills = ", ".join(f"{s} {100 * v['expected_fill_rate']:.1f} %" for s, v in k["streams"].items())
+            fills = ", ".join(f"{s} {fill_rate_text(v['expected_fill_rate'])}" for s, v in k["streams"].items())
             extra = ""
             if k.get("evpi_usd") is not None:
                 vss = "n/a" if k["vss_usd"] is None else f"{k['vss_usd'] / 1e6:,.2f}"
                 extra = f"; EVPI {k['evpi_usd'] / 1e6:,.2f}, VSS {vss} USD M"
             print(f"{run.data.case.name}: optimal stochastic plan over {k['scenario_count']} scenarios, expected cost "
                   f"{k['expected_cost_usd'] / 1e6:,.2f} USD M, CVaR{k['cvar_alpha']:g} {k['cvar_cost_usd'] / 1e6:,.2f} USD M"
-                  f"{extra}; expected fill rate {fills}; {run.timings_s['total_s']:.1f} s")
+                  f"{extra}; expected fill rate {fills}; {wall_s:.1f} s wall time")
         else:
-            fills = ", ".join(f"{s} {100 * v['fill_rate']:.1f} %" for s, v in k["streams"].items())
+            fills = ", ".join(f"{s} {fill_rate_text(v['fill_rate'])}" for s, v in k["streams"].items())
             print(f"{run.data.case.name} ({run.mode}{': ' + run.data.scenario if run.mode == 'perfect_foresight' else ''}): "
                   f"optimal, total cost {k['objective_usd'] / 1e6:,.2f} USD M; fill rate {fills}; "
-                  f"solved in {run.timings_s['total_s']:.2f} s")
+                  f"{wall_s:.1f} s wall time")
         print(f"report: {out}/summary.md")
         print(f"audit: {audit_word(k['audit']['passed'])}")
     if not k["audit"]["passed"]:

@@ -14,6 +14,7 @@ from typing import Literal
 
 PURCHASES = "purchases"
 RESERVATION_FEES = "reservation_fees"
+TAKE_OR_PAY = "take_or_pay"
 CONVERSION = "conversion"
 SHORTAGE_PENALTY = "shortage_penalty"
 HOLDING = "holding"
@@ -31,11 +32,17 @@ class CostTermInfo:
     expression: str  # the scalar Pyomo Expression component registered under this name
     what: str  # what the term is, in input terms
     unit: str = "kUSD"  # every cost expression is in thousand USD (reports convert to USD)
+    # True: a term only some cases can incur; a case that cannot (its expression has no variable) reports
+    # no row or KPI for it, so the outputs of a case without it are what they were before the term existed
+    optional: bool = False
 
 
 COST_TERMS = (  # in the order the component modules register them
     CostTermInfo(PURCHASES, "second", "PurchaseCost_kusd", "material and finished magnets bought, at the order period's price"),
     CostTermInfo(RESERVATION_FEES, "first", "ReservationFee_kusd", "contract reservation fees, paid on the whole reservation"),
+    CostTermInfo(TAKE_OR_PAY, "second", "TakeOrPayCost_kusd",
+                 "take-or-pay: the reserved volume a contract's terms make the buyer pay for but not take, at the order period's price",
+                 optional=True),
     CostTermInfo(CONVERSION, "second", "ConversionCost_kusd", "plant conversion cost of magnets made"),
     CostTermInfo(SHORTAGE_PENALTY, "second", "ShortageCost_kusd", "penalty on unmet demand"),
     CostTermInfo(HOLDING, "second", "HoldingCost_kusd", "holding cost of end-of-period stock"),

@@ -10,6 +10,8 @@ the 10 MiB size limit are generated here into a temporary folder rather than com
 from __future__ import annotations
 
 import filecmp
+import json
+import os
 import shutil
 import importlib.util
 import subprocess
@@ -31,7 +33,7 @@ PREFIX = "input error: "
 REQUIRED_CATEGORIES = {
     "wrong type", "negative", "NaN/inf", "unknown key", "missing file", "duplicate id", "unknown reference",
     "date outside horizon", "out of range", "empty set", "encoding", "YAML expansion", "YAML syntax", "structure",
-    "CSV", "extends",
+    "CSV", "extends", "file kind", "number", "path",
 }
 
 
@@ -83,6 +85,17 @@ def test_index_covers_the_required_defects():
                  "yaml_not_utf8", "csv_not_utf8", "yaml_alias_bomb", "yaml_syntax_error", "yaml_top_level_list",
                  "csv_missing_period_row", "csv_duplicate_period", "csv_unknown_column", "csv_non_numeric",
                  "extends_missing", "extends_itself"):
+        assert name in BY_NAME, name
+    # file-level and numeric hostility (issue 12); the special files are generated below (HOSTILE_FILES)
+    for name in ("csv_double_bom", "csv_stray_bom", "yaml_double_bom", "yaml_utf16", "csv_utf16", "yaml_nul_byte",
+                 "csv_nul_byte", "csv_is_a_yaml", "yaml_is_a_csv", "csv_empty_file", "csv_header_only",
+                 "csv_path_is_a_folder", "extends_a_folder", "csv_outside_case_folder", "extends_outside_not_a_case",
+                 "extends_outside_other_yaml", "csv_path_too_long", "csv_path_nul", "extends_chain_50_deep",
+                 "price_1e300", "price_1e20", "price_just_above_bound", "stock_above_bound", "capacity_above_bound",
+                 "csv_price_1e300", "csv_5000_digits", "yaml_int_5000_digits", "yaml_octal", "yaml_base_60",
+                 "csv_dot_inf", "csv_true_cell", "csv_hex", "csv_underscore_digits", "csv_month_without_zero",
+                 "csv_month_far_future", "horizon_past_year_9999", "yaml_two_documents", "yaml_key_10000_chars",
+                 "yaml_duplicate_top_key", "yaml_3000_unknown_keys", "csv_500_rows_outside"):
         assert name in BY_NAME, name
 
 
@@ -229,3 +242,317 @@ def test_harmless_file_variants_still_load(variant, tmp_path):
     assert dict(got.demand_t_per_period) == dict(want.demand_t_per_period)
     assert dict(got.price_usd_per_kg) == dict(want.price_usd_per_kg)
     assert dict(got.capacity_t_per_period) == dict(want.capacity_t_per_period)
+
+
+# --------------------------------------------------------------------------------------------
+# file-level hostility that cannot be committed (issue 12): special files, links, permissions, a path the
+# OS refuses, files outside the case folder. Generated here; each gives one line, exit 2, and never hangs
+# (the FIFO cases run in a real process with a timeout, so a reader that blocked would fail, not hang).
+# --------------------------------------------------------------------------------------------
+
+SECRET = "SECRET-TOKEN-never-echoed"
+HIDDEN = "(content not shown: file outside the case folder)"
+HOSTILE_FILES: dict[str, tuple] = {}
+
+
+def hostile(name: str, *, in_process: bool = True, out: bool = True):
+    """Register a generated case: ``build(tmp_path) -> (case path, index-like entry)``."""
+    def deco(build):
+        HOSTILE_FILES[name] = (build, in_process, out)
+        return build
+    return deco
+
+
+def _valid_copy(tmp: Path, **timeseries: str) -> Path:
+    """The valid corpus case copied to ``tmp/case/``, its time series of each given kind pointing at a new path."""
+    d = tmp / "case"
+    shutil.copytree(CORPUS / "valid", d)
+    case = d / "case.yaml"
+    text = case.read_text()
+    for kind, target in timeseries.items():
+        old = f"  {kind}: {kind}.csv\n"
+        assert old in text, kind
+        text = text.replace(old, f"  {kind}: {json.dumps(target)}\n")
+    case.write_text(text)
+    return case
+
+
+def _extends(tmp: Path, target: str) -> Path:
+    d = tmp / "case"
+    d.mkdir(exist_ok=True)
+    (d / "case.yaml").write_text(f"extends: {json.dumps(target)}\nname: hostile\n")
+    return d / "case.yaml"
+
+
+def _elsewhere(tmp: Path, name: str, text: str) -> Path:
+    """A file outside the case folder (``tmp/elsewhere/``) that holds the secret."""
+    p = tmp / "elsewhere" / name
+    p.parent.mkdir(exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def _fifo(p: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("this OS has no FIFOs")
+    os.mkfifo(p)
+    return p
+
+
+def _device(name: str) -> str:
+    if not Path(name).exists():
+        pytest.skip(f"this OS has no {name}")
+    return name
+
+
+def _unreadable(p: Path) -> Path:
+    p.chmod(0)
+    if os.access(p, os.R_OK):
+        pytest.skip("this user reads files without read permission (root)")
+    return p
+
+
+def _symlink(link: Path, target: str) -> None:
+    try:
+        os.symlink(target, link)
+    except (OSError, NotImplementedError):
+        pytest.skip("this OS or user cannot make symbolic links")
+
+
+def _entry(file: str, field: str, value: str, expected: str) -> dict:
+    return {"file": file, "field": field, "value": value, "expected": expected}
+
+
+@hostile("fifo_as_case", in_process=False)
+def _(tmp):
+    return _fifo(tmp / "case.yaml"), _entry("case.yaml", "(file)", "case.yaml", "(it is a FIFO (named pipe))")
+
+
+@hostile("fifo_as_csv", in_process=False)
+def _(tmp):
+    case = _valid_copy(tmp)
+    (case.parent / "demand.csv").unlink()
+    _fifo(case.parent / "demand.csv")
+    return case, _entry("case.yaml", "timeseries.demand", "'demand.csv'", "demand.csv is a FIFO (named pipe))")
+
+
+@hostile("fifo_as_extends", in_process=False)
+def _(tmp):
+    case = _extends(tmp, "parent.yaml")
+    _fifo(case.parent / "parent.yaml")
+    return case, _entry("case.yaml", "extends", "'parent.yaml'", "parent.yaml is a FIFO (named pipe))")
+
+
+@hostile("folder_as_case")
+def _(tmp):
+    (tmp / "case.yaml").mkdir()
+    return tmp / "case.yaml", _entry("case.yaml", "(file)", "case.yaml", "(it is a folder)")
+
+
+@hostile("dev_zero_as_case")
+def _(tmp):
+    return Path(_device("/dev/zero")), _entry("/dev/zero", "(file)", "/dev/zero", "(it is a character device)")
+
+
+@hostile("dev_urandom_as_case")
+def _(tmp):
+    return Path(_device("/dev/urandom")), _entry("/dev/urandom", "(file)", "/dev/urandom", "(it is a character device)")
+
+
+@hostile("dev_zero_as_csv")
+def _(tmp):
+    return (_valid_copy(tmp, demand=_device("/dev/zero")),
+            _entry("case.yaml", "timeseries.demand", "'/dev/zero'", "/dev/zero is a character device)"))
+
+
+@hostile("dev_urandom_as_csv")
+def _(tmp):
+    return (_valid_copy(tmp, price=_device("/dev/urandom")),
+            _entry("case.yaml", "timeseries.price", "'/dev/urandom'", "/dev/urandom is a character device)"))
+
+
+@hostile("dev_zero_as_extends")
+def _(tmp):
+    return (_extends(tmp, _device("/dev/zero")),
+            _entry("case.yaml", "extends", "'/dev/zero'", "/dev/zero is a character device)"))
+
+
+@hostile("unreadable_case")
+def _(tmp):
+    case = _unreadable(_valid_copy(tmp))
+    return case, _entry("case.yaml", "(file)", "case.yaml", "(it cannot be read (permission denied))")
+
+
+@hostile("unreadable_csv")
+def _(tmp):
+    case = _valid_copy(tmp)
+    _unreadable(case.parent / "capacity.csv")
+    return case, _entry("capacity.csv", "(file)", "capacity.csv", "(it cannot be read (permission denied))")
+
+
+@hostile("case_path_too_long")
+def _(tmp):
+    return tmp / ("x" * 300 + ".yaml"), _entry("xxxx", "(file)", "xxxx", "(it is a path too long for the system)")
+
+
+# the case-file loop runs without --out: model/report/atomic.py resolves the input path to keep the report
+# folder away from it, and Path.resolve raises RuntimeError on a loop in Python 3.11 (outside the reading code)
+@hostile("symlink_loop_as_case", out=False)
+def _(tmp):
+    _symlink(tmp / "a.yaml", "b.yaml")
+    _symlink(tmp / "b.yaml", "a.yaml")
+    return tmp / "a.yaml", _entry("a.yaml", "(file)", "a.yaml", "(it is a loop of symbolic links)")
+
+
+@hostile("symlink_loop_as_csv")
+def _(tmp):
+    case = _valid_copy(tmp)
+    (case.parent / "demand.csv").unlink()
+    _symlink(case.parent / "demand.csv", "demand.csv")
+    return case, _entry("case.yaml", "timeseries.demand", "'demand.csv'", "demand.csv is a loop of symbolic links)")
+
+
+@hostile("symlink_loop_as_extends")
+def _(tmp):
+    case = _extends(tmp, "p1.yaml")
+    _symlink(case.parent / "p1.yaml", "p2.yaml")
+    _symlink(case.parent / "p2.yaml", "p1.yaml")
+    return case, _entry("case.yaml", "extends", "'p1.yaml'", "p1.yaml is a loop of symbolic links)")
+
+
+@hostile("dangling_symlink_as_case")
+def _(tmp):
+    _symlink(tmp / "case.yaml", "gone.yaml")
+    return tmp / "case.yaml", _entry("case.yaml", "(file)", "case.yaml", "(it is a symbolic link to a file that does not exist)")
+
+
+@hostile("dangling_symlink_as_csv")
+def _(tmp):
+    case = _valid_copy(tmp)
+    (case.parent / "price.csv").unlink()
+    _symlink(case.parent / "price.csv", "gone.csv")
+    return case, _entry("case.yaml", "timeseries.price", "'price.csv'", "is a symbolic link to a file that does not exist)")
+
+
+@hostile("csv_outside_absolute_not_a_table")
+def _(tmp):
+    notes = _elsewhere(tmp, "notes.txt", f"{SECRET}: 1\nanother line, {SECRET}\n")
+    return _valid_copy(tmp, demand=str(notes)), _entry("notes.txt", "(header)", repr(HIDDEN), "a `period` column")
+
+
+@hostile("csv_outside_relative_bad_cell")
+def _(tmp):
+    _elsewhere(tmp, "demand.csv", f"period,civ\n2027-01,{SECRET}\n2027-02,1\n2027-03,1\n2027-04,1\n")
+    return (_valid_copy(tmp, demand="../elsewhere/demand.csv"),
+            _entry("elsewhere/demand.csv", "line 2 civ", repr(HIDDEN), "a number (t of magnet per period)"))
+
+
+@hostile("csv_outside_relative_ragged")
+def _(tmp):
+    _elsewhere(tmp, "demand.csv", f"period,civ\n2027-01,1,{SECRET}\n2027-02,1\n2027-03,1\n2027-04,1\n")
+    return (_valid_copy(tmp, demand="../elsewhere/demand.csv"),
+            _entry("elsewhere/demand.csv", "line 2", "'3 cells'", "2 cells, one per header column"))
+
+
+@hostile("csv_outside_unknown_column")
+def _(tmp):
+    _elsewhere(tmp, "demand.csv", f"period,civ,{SECRET}\n" + "".join(f"2027-0{k},1,1\n" for k in range(1, 5)))
+    return (_valid_copy(tmp, demand="../elsewhere/demand.csv"),
+            _entry("elsewhere/demand.csv", "column 3", repr(HIDDEN), "one of: civ, def"))
+
+
+@hostile("extends_outside_not_case_fields")
+def _(tmp):
+    _elsewhere(tmp, "settings.yaml", f"token: {SECRET}\nuser: someone\n")
+    return (_extends(tmp, "../elsewhere/settings.yaml"),
+            _entry("case.yaml", "extends", "'../elsewhere/settings.yaml'", "2 of the top-level keys of"))
+
+
+@hostile("extends_outside_text")
+def _(tmp):
+    _elsewhere(tmp, "notes.txt", f"{SECRET} and more words\n")
+    return _extends(tmp, "../elsewhere/notes.txt"), _entry("notes.txt", "(top level)", repr(HIDDEN), "a mapping of case fields")
+
+
+@hostile("extends_outside_yaml_syntax")
+def _(tmp):
+    _elsewhere(tmp, "broken.yaml", f"key: [{SECRET}\n")
+    return _extends(tmp, "../elsewhere/broken.yaml"), _entry("broken.yaml", "(YAML syntax, line", repr(HIDDEN), "well-formed YAML")
+
+
+@hostile("extends_outside_duplicate_key")
+def _(tmp):
+    _elsewhere(tmp, "dup.yaml", f"{SECRET}: 1\n{SECRET}: 2\n")
+    return _extends(tmp, "../elsewhere/dup.yaml"), _entry("dup.yaml", "(YAML key, line 2)", repr(HIDDEN), "each key once")
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_FILES))
+def test_hostile_file_gives_one_line(name, tmp_path, capsys, monkeypatch):
+    build, in_process, with_out = HOSTILE_FILES[name]
+    case, want = build(tmp_path)
+    out = tmp_path / "out"
+    argv = [str(case), *(["--out", str(out)] if with_out else [])]
+    if in_process:
+        monkeypatch.chdir(tmp_path)  # without --out a report would go to ./reports
+        rc = solve.main(argv)
+        captured = capsys.readouterr()
+        stdout, stderr = captured.out, captured.err
+    else:
+        p = subprocess.run([sys.executable, str(ROOT / "solve.py"), *argv], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120)
+        rc, stdout, stderr = p.returncode, p.stdout, p.stderr
+    assert rc == 2, (rc, stderr)
+    assert stdout == ""
+    lines = check_lines(stderr)
+    assert len(lines) == 1, lines
+    assert matching(lines, want), (want, lines)
+    assert SECRET not in stderr
+    assert not out.exists() and not (tmp_path / "reports").exists()
+
+
+def test_a_file_outside_the_case_folder_is_still_read(tmp_path):
+    """Outside the folder is allowed (only never quoted): a valid CSV there is read as usual."""
+    from model.input.io import read_case
+
+    _elsewhere(tmp_path, "demand.csv", (CORPUS / "valid" / "demand.csv").read_text())
+    data = read_case(_valid_copy(tmp_path, demand="../elsewhere/demand.csv"))
+    assert list(data.demand_t_per_period["civ"]) == [10, 10.5, 11, 11.5]
+
+
+@pytest.mark.parametrize("bound", ["price", "mass"])
+def test_the_valid_case_at_the_bounds_solves_and_passes_its_audit(bound, tmp_path):
+    """The schema's bounds are small enough for the solver and the audit: every price, fee, cost and penalty
+    at 1e5 USD/kg, or every mass at 1e6 t, solves to optimal and passes the independent audit."""
+    from model.app.run import run_case
+    from model.input.schema import MAX_T, MAX_USD_PER_KG
+
+    shutil.copytree(CORPUS / "valid", tmp_path / "v")
+    case = tmp_path / "v" / "case.yaml"
+    raw = yaml.safe_load(case.read_text())
+    fields = {"price": ("price_usd_per_kg", "reservation_fee_usd_per_kg", "conversion_cost_usd_per_kg",
+                        "swarf_credit_usd_per_kg", "shortage_cost_usd_per_kg", "holding_cost_usd_per_kg_per_period",
+                        "floor_penalty_usd_per_kg", "cost_usd_per_kg_feed"),
+              "mass": ("capacity_t_per_period", "quota_t_per_period", "demand_t_per_period", "capacity_t",
+                       "floor_t", "capacity_t_feed_per_period")}[bound]
+    top = MAX_USD_PER_KG if bound == "price" else MAX_T
+
+    def push(node):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in fields and isinstance(v, (int, float)):
+                    node[k] = top
+                else:
+                    push(v)
+        elif isinstance(node, list):
+            for v in node:
+                push(v)
+
+    push(raw)
+    case.write_text(yaml.safe_dump(raw, sort_keys=False))
+    for name in (("price.csv",) if bound == "price" else ("demand.csv", "capacity.csv")):
+        f = tmp_path / "v" / name
+        f.write_text("".join(ln if ln.startswith(("#", "period")) else ln.split(",")[0] + f",{top}" * (ln.count(",")) + "\n"
+                             for ln in f.read_text().splitlines(keepends=True)))
+    run = run_case(case, evpi_vss=False)
+    assert run.result.termination == "optimal"
+    assert run.solution.kpis["audit"]["passed"], run.solution.kpis["audit"]

@@ -41,7 +41,24 @@ def test_hard_floor_conflicts_with_supply_capacity():
     text = "\n".join(e.value.conflicts)
     assert "hard strategic floor of element X at the end of 2027-01 (stockpile[X].floor_hard)" in text
     assert "capacity of spot offer a_spot in 2027-01" in text
-    assert len(e.value.conflicts) <= 6
+    assert len(e.value.conflicts) <= 7
+    # the cause, in words: no initial stock, a floor of 10 t from the first period
+    assert e.value.conflicts[-1] == (
+        "cause: the initial stock of X (0 t) is below its hard floor (10 t), and the floor cannot be reached by the "
+        "end of 2027-01: lower the floor, set stockpile[X].floor_hard: false (a priced floor) or raise "
+        "stockpile[X].initial_t_by_origin")
+
+
+def test_hard_floor_met_by_initial_stock_names_no_cause():
+    """A committed over-buy with a hard floor the initial stock already meets (12 t >= 10 t): the
+    conflict is the commitment, and no initial-stock cause is claimed."""
+    raw = committed_overbuy()
+    raw["stockpile"] = [{"element": "X", "capacity_t": 13, "floor_t": 10, "floor_hard": True,
+                         "initial_t_by_origin": {"A": 12}}]
+    with pytest.raises(SolveError) as e:
+        run_data(make(raw))
+    assert e.value.conflicts
+    assert not [c for c in e.value.conflicts if c.startswith("cause:")], e.value.conflicts
 
 
 def test_hard_service_level_conflicts_with_licence_quota():

@@ -83,6 +83,13 @@ def valid_instance(draw) -> dict:
             o["reservation_fee_usd_per_kg"] = draw(st.floats(0, 5).map(lambda x: round(x, 3)))
             o["min_take_frac"] = draw(frac)
         offers.append(o)
+    # every element is offered somewhere (a case whose demanded grade needs an element nothing supplies
+    # is an input error, model/input/semantics.py): one spot offer per element with some capacity
+    for e in elements:
+        offers.append({"id": f"base_{e}", "supplier": "S0", "country": "C1", "origin_group": origins[0],
+                       "material": f"ox_{e}", "kind": "spot",
+                       "capacity_t_per_period": draw(st.floats(1, 100).map(lambda x: round(x, 3))),
+                       "price_usd_per_kg": draw(money), "lead_time_periods": 0})
     rules = []
     for i in range(draw(st.integers(0, 2))):
         regime = draw(st.sampled_from(["free", "general", "case_by_case", "prohibited"]))
@@ -105,7 +112,7 @@ def valid_instance(draw) -> dict:
         for k in range(draw(st.integers(1, 2))):
             used = draw(st.lists(st.sampled_from(elements), min_size=1, unique=True))
             recipes.append({"id": f"G{g}_r{k}",
-                            "element_t_per_t_magnet": {e: draw(st.floats(0.01, 0.4).map(lambda x: round(x, 4))) for e in used}})
+                            "element_t_per_t_magnet": {e: draw(st.floats(0.01, 0.3).map(lambda x: round(x, 4))) for e in used}})
         grades.append({"id": f"G{g}", "recipes": recipes})
     streams = [{"id": f"st{i}", "grade": draw(st.sampled_from([g["id"] for g in grades])),
                 "end_use": draw(st.sampled_from(["civil", "defense"])), "demand_t_per_period": draw(tonnes),
@@ -136,9 +143,9 @@ def valid_instance(draw) -> dict:
         floor = draw(st.sampled_from(["none", "t", "months"]))
         if floor == "t":
             sp |= {"floor_t": round(cap * draw(frac), 3), "floor_penalty_usd_per_kg": draw(money)}
-        elif floor == "months":
+        elif floor == "months":  # room above any months-of-use floor (a floor above capacity is an input error)
             sp |= {"floor_months_of_use": draw(st.floats(0, 3).map(lambda x: round(x, 2))),
-                   "floor_penalty_usd_per_kg": draw(money)}
+                   "floor_penalty_usd_per_kg": draw(money), "capacity_t": 10_000.0}
         if draw(st.booleans()):
             sp["terminal_min_t"] = round(cap * draw(frac), 3)
         raw["stockpile"] = [sp]

@@ -9,6 +9,12 @@ Modes (``mode`` argument):
 - ``expected_value``: the plan for the mean scenario (every series averaged by probability).
 
 Timings are kept apart from the KPIs so that two runs of the same input give identical KPIs.
+
+Limits (:mod:`model.solve.budget`): ``options.time_limit_s`` is the whole run's budget, counted from
+``options.started_s`` (stamped here when None); reading, generating and building are checked against
+it (SolveError, termination ``time_limit``, when it passes before the main solve). A stochastic case
+is first sized from one scenario model (``budget.check_fits``): one estimated not to fit in memory is
+refused with an InputError on ``scenarios.count`` / ``scenarios`` before any scenario is generated.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from model.errors import InputError, InputIssue, SolveError
 from model.input.io import read_case
 from model.results.tables import Solution, extract, plan_tie_break
 from model.input.scenarios import mean_case, scenario_cases
+from model import progress
+from model.solve import budget
 from model.solve.highs import SolveResult, SolverOptions, solve
 from model.stochastic.extensive import NONANT_DEFAULT, StochasticRun, run_stochastic
 from model.results.stochastic import stochastic_solution
@@ -42,9 +50,12 @@ class Run:
 
 def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
              mode: str = "deterministic") -> Run:
+    options = budget.start(options)
     t0 = time.perf_counter()
-    built = build_scenario_model(data)
+    with progress.phase("building the model"):
+        built = build_scenario_model(data)
     t1 = time.perf_counter()
+    budget.check(options, "while building the model")
     try:
         res = solve(built.model, options, tie_break=plan_tie_break([built]))
     except SolveError as e:
@@ -52,7 +63,8 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
             e.conflicts = explain(e, [built])
         raise
     t2 = time.perf_counter()
-    sol = extract(built, res)
+    with progress.phase("extracting the plan tables"):
+        sol = extract(built, res)
     t3 = time.perf_counter()
     sol = Solution(tables=sol.tables, kpis={"case": sol.kpis["case"], "mode": mode, "scenario": data.scenario}
                    | {k: v for k, v in sol.kpis.items() if k != "case"})
@@ -69,10 +81,12 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
 
 def run_stochastic_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
                         nonant: str = NONANT_DEFAULT, evpi_vss: bool = True) -> Run:
+    options = budget.start(options)
     t0 = time.perf_counter()
     sr = run_stochastic(data, options, nonant=nonant, with_evpi_vss=evpi_vss)
     t1 = time.perf_counter()
-    sol = stochastic_solution(sr)
+    with progress.phase("extracting the plan tables"):
+        sol = stochastic_solution(sr)
     timings = {"read_s": round(read_s, 4)} | sr.timings_s | {
         "report_tables_s": round(time.perf_counter() - t1, 4),
         "total_s": round(read_s + time.perf_counter() - t0, 4),
@@ -103,7 +117,8 @@ def with_audit(run: Run) -> Run:
     from model.results.audit import audit_run
 
     t0 = time.perf_counter()
-    rep = audit_run(run)
+    with progress.phase("independent audit of the plan"):
+        rep = audit_run(run)
     kpis = dict(run.solution.kpis)
     kpis["audit"] = _stable(rep.as_dict())
     timings = dict(run.timings_s) | {"audit_s": round(time.perf_counter() - t0, 4)}
@@ -111,18 +126,25 @@ def with_audit(run: Run) -> Run:
 
 
 def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: str = "auto",
-             scenario: str | None = None, nonant: str = NONANT_DEFAULT, evpi_vss: bool = True) -> Run:
+             scenario: str | None = None, nonant: str = NONANT_DEFAULT, evpi_vss: bool = True,
+             named_overrides: tuple[str, ...] = ()) -> Run:
+    """Read the case at ``path`` (with the case's ``overrides:`` entries ``named_overrides`` applied,
+    in order) and solve it in ``mode``."""
+    options = budget.start(options)
     t0 = time.perf_counter()
-    data = read_case(path)
+    with progress.phase("reading the case", show=False):  # its errors stay the only lines
+        data = read_case(path, named_overrides=named_overrides)
     read_s = time.perf_counter() - t0
     has_scenarios = data.case.scenarios is not None
     if mode == "auto":
         mode = "stochastic" if has_scenarios else "deterministic"
     if mode == "stochastic":
+        budget.check_fits(data, str(path))  # before any scenario is generated or built
         return run_stochastic_data(data, options, read_s, nonant=nonant, evpi_vss=evpi_vss)
     if mode == "deterministic":
         return run_data(data, options, read_s)
     cases = scenario_cases(data)
+    budget.check(options, "while generating the scenarios", f"{len(cases):,} generated")
     if mode == "expected_value":
         return run_data(mean_case(cases), options, read_s, mode="expected_value")
     if mode == "scenario":

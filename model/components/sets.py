@@ -9,6 +9,15 @@ PURCHASE            (o, t): offer o can be ordered in period t (its arrival fall
 arrival_period      (o, t) -> period the order arrives: t + lead time + review lead time of any
                     case-by-case rule in force at t covering o
 RESERVE             (o, t): contract offer o, period t (first-stage reservation)
+TRANCHE             (o, s, L): contract o with terms may sign a volume for the L periods s..s+L-1:
+                    min_term <= L <= max_term (blank: T), or L = 1 without min_term (month by month);
+                    s > notice; every period s..s+L-1 in RESERVE (the term ends inside the horizon, in a
+                    period whose orders still arrive in it)
+TRANCHE_COVER       (o, t) -> tuple of (s, L) of TRANCHE covering t, for every (o, t) in RESERVE of a
+                    contract with terms (an empty tuple: the reservation is the committed volume)
+CONTRACT_BAND       (o, t) -> band, t/period, for t and t+1 both in RESERVE of an offer with a band:
+                    max_change_t_per_period, or max_change_frac_per_period x max(cap[o, t], cap[o, t+1])
+TAKE_OR_PAY         (o, t) in RESERVE of a contract with take_or_pay_frac > 0
 ELEM_ARRIVAL        rows (e, g, a, o, t, content_frac): element e of origin g arriving in a from order (o, t)
 SCRAP_ARRIVAL       rows (material, a, o, t): scrap arriving in a from order (o, t)
 MAGNET_ARRIVAL      rows (m, g, a, o, t): finished magnet material m of origin g arriving in a
@@ -49,6 +58,10 @@ class ModelSets:
     PURCHASE: tuple[tuple[str, int], ...]
     arrival_period: Mapping
     RESERVE: tuple[tuple[str, int], ...]
+    TRANCHE: tuple[tuple[str, int, int], ...]
+    TRANCHE_COVER: Mapping  # (o, t) -> tuple of (s, L)
+    CONTRACT_BAND: Mapping  # (o, t) -> t/period
+    TAKE_OR_PAY: tuple[tuple[str, int], ...]
     ELEM_ARRIVAL: FrozenTable
     SCRAP_ARRIVAL: FrozenTable
     MAGNET_ARRIVAL: FrozenTable
@@ -101,6 +114,46 @@ def _rule_cover(data: CaseData) -> pd.DataFrame:
         for u in r.end_uses
     ]
     return pd.DataFrame(rows, columns=["rule", "g", "material", "end_use", "regime"])
+
+
+def _contract_terms(data: CaseData, RESERVE) -> dict:
+    """TRANCHE, TRANCHE_COVER, CONTRACT_BAND and TAKE_OR_PAY (see the glossary)."""
+    periods_of: dict[str, list[int]] = defaultdict(list)
+    for o, t in RESERVE:
+        periods_of[o].append(t)
+    cap = data.capacity_t_per_period
+    tranche, cover, band, top = [], {}, {}, []
+    for off in sorted(data.case.offers, key=lambda x: x.id):
+        c = off.terms
+        if c is None or off.kind != "contract":
+            continue
+        ts = sorted(periods_of.get(off.id, ()))
+        orderable = set(ts)
+        if c.min_term_periods is None:  # no tranche terms: one-period tranches, the reservation month by month
+            shortest = longest = 1
+        else:
+            shortest = c.min_term_periods
+            longest = c.max_term_periods if c.max_term_periods is not None else data.T
+        covering: dict[int, list] = {t: [] for t in ts}
+        for s in ts:
+            if s <= c.notice_periods:
+                continue
+            for L in range(1, longest + 1):
+                if s + L - 1 not in orderable:
+                    break  # the term would leave the periods whose orders arrive in the horizon
+                if L >= shortest:
+                    tranche.append((off.id, s, L))
+                    for t in range(s, s + L):
+                        covering[t].append((s, L))
+        cover.update({(off.id, t): tuple(v) for t, v in covering.items()})
+        if c.max_change_t_per_period is not None or c.max_change_frac_per_period is not None:
+            for t in ts:
+                if t + 1 in orderable:
+                    band[off.id, t] = (c.max_change_t_per_period if c.max_change_t_per_period is not None
+                                       else c.max_change_frac_per_period * max(cap[off.id][t - 1], cap[off.id][t]))
+        if c.take_or_pay_frac > 0:
+            top += [(off.id, t) for t in ts]
+    return {"TRANCHE": tuple(tranche), "TRANCHE_COVER": cover, "CONTRACT_BAND": band, "TAKE_OR_PAY": tuple(top)}
 
 
 def build_sets(data: CaseData) -> ModelSets:
@@ -266,6 +319,7 @@ def build_sets(data: CaseData) -> ModelSets:
 
     return ModelSets(
         T=T, periods=periods, PURCHASE=PURCHASE, arrival_period=arrival_period, RESERVE=RESERVE,
+        **_contract_terms(data, RESERVE),
         ELEM_ARRIVAL=ea, SCRAP_ARRIVAL=sa, MAGNET_ARRIVAL=ma, QUOTA=QUOTA,
         rule_in_force=rule_in_force, STOCK_EG=STOCK_EG, USE=USE, MAKE=MAKE, MAGNET_USE=MAGNET_USE,
         RECYCLE_X=RECYCLE_X, RECOVERY=RECOVERY, exp_avail=exp_avail, recipe_need=recipe_need, recipe_grade=recipe_grade,

@@ -15,6 +15,23 @@ CommittedReservation[o, t]     contract with committed_t_per_period > 0: Reserve
 PurchaseCost_kusd              second-stage cost
 ReservationFee_kusd            first-stage cost
 
+Contract terms (``offers[].terms``; model.md §5.1; the index sets are in :mod:`model.components.sets`):
+
+Tranche_t_per_period[o, s, L]  t/period signed for the L periods s..s+L-1 (first stage), (o, s, L) in TRANCHE;
+                               without tranche terms one-period tranches (L = 1): the reservation month by month
+TakeOrPayShortfall_t[o, t]     t of the take-or-pay share of the available reservation not bought (second stage),
+                               (o, t) in TAKE_OR_PAY
+ContractTranches[o, t]         Reserve = committed + sum of the tranches covering t     (t/period, TRANCHE_COVER)
+ContractBandUp[o, t]           Reserve[o, t+1] - Reserve[o, t] <= band                  (t/period, CONTRACT_BAND)
+ContractBandDown[o, t]         Reserve[o, t] - Reserve[o, t+1] <= band                  (t/period, CONTRACT_BAND)
+TakeOrPay[o, t]                TakeOrPayShortfall >= top x availability x Reserve - Purchase        (t)
+TakeOrPayCost_kusd             second-stage cost: sum of price x TakeOrPayShortfall
+
+For a contract with terms the first-stage decisions are its tranches; its reservation is their sum (plus the
+committed volume), a column pinned by ``ContractTranches`` rather than a first-stage column of its own, so no
+row of the terms holds only first-stage columns (a first stage fixed and re-solved, as for the EEV, then
+meets every row within the solver's tolerance). The notice needs no row: no tranche starts inside it.
+
 Math
 ----
 .. math::
@@ -33,6 +50,21 @@ is first stage, so it is bounded by the nominal capacity; availability applies t
 
 with :math:`c` in t element per t material, :math:`p, f` in USD/kg, so costs are in kUSD.
 Prices are those of the order period.
+
+Contract terms, with :math:`\bar r_o` the committed volume, :math:`b_{o,t}` the band, :math:`\tau_o` the
+take-or-pay share and :math:`x_{o,s,L}` = ``Tranche_t_per_period``:
+
+.. math::
+
+    \mathrm{Reserve}_{o,t} = \bar r_o + \sum_{(s,L):\ s \le t \le s+L-1} x_{o,s,L}, \qquad
+    |\mathrm{Reserve}_{o,t+1} - \mathrm{Reserve}_{o,t}| \le b_{o,t}, \qquad s \ge n_o + 1
+
+    \mathrm{TakeOrPayShortfall}_{o,t} \ge \tau_o a_{o,t} \mathrm{Reserve}_{o,t} - \mathrm{Purchase}_{o,t}, \qquad
+    \mathrm{TakeOrPayCost} = \sum_{o,t} p_{o,t}\, \mathrm{TakeOrPayShortfall}_{o,t}
+
+A term ends inside the horizon (in a period whose orders still arrive in it): a term running past the
+horizon would commit fees and take-or-pay the objective does not see. Without ``terms`` none of these
+columns or rows exists.
 """
 
 from __future__ import annotations
@@ -57,6 +89,15 @@ CATALOGUE = (
     ConstraintInfo("MinimumTake", infeasible=Infeasible("minimum take of offer {0} in {1}", "offers[{0}].min_take_frac")),
     ConstraintInfo("CommittedReservation",
                    infeasible=Infeasible("committed reservation of offer {0} in {1}", "offers[{0}].committed_t_per_period")),
+    ConstraintInfo("ContractTranches",
+                   infeasible=Infeasible("reservation of offer {0} in {1} made of its committed volume and tranches",
+                                         "offers[{0}].terms")),
+    ConstraintInfo("ContractBandUp",
+                   infeasible=Infeasible("band on the rise of offer {0}'s reservation after {1}", "offers[{0}].terms")),
+    ConstraintInfo("ContractBandDown",
+                   infeasible=Infeasible("band on the fall of offer {0}'s reservation after {1}", "offers[{0}].terms")),
+    ConstraintInfo("TakeOrPay",
+                   infeasible=Infeasible("take-or-pay of offer {0} in {1}", "offers[{0}].terms.take_or_pay_frac")),
 )
 
 
@@ -104,6 +145,29 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
         committed, rule=lambda m, o, t: m.Reserve_t_per_period[o, t] >= offers[o].committed_t_per_period
     )
 
+    # Contract terms (model.md §5.1): every index set is empty for a case without terms
+    m.TRANCHE = pyo.Set(dimen=3, initialize=sets.TRANCHE, ordered=True)
+    m.Tranche_t_per_period = pyo.Var(m.TRANCHE, domain=pyo.NonNegativeReals)
+    cover = sets.TRANCHE_COVER
+    m.ContractTranches = pyo.Constraint(
+        list(cover),
+        rule=lambda m, o, t: m.Reserve_t_per_period[o, t]
+        == offers[o].committed_t_per_period + sum(m.Tranche_t_per_period[o, s, L] for s, L in cover[o, t]),
+    )
+    band = sets.CONTRACT_BAND
+    m.ContractBandUp = pyo.Constraint(
+        list(band), rule=lambda m, o, t: m.Reserve_t_per_period[o, t + 1] - m.Reserve_t_per_period[o, t] <= band[o, t]
+    )
+    m.ContractBandDown = pyo.Constraint(
+        list(band), rule=lambda m, o, t: m.Reserve_t_per_period[o, t] - m.Reserve_t_per_period[o, t + 1] <= band[o, t]
+    )
+    m.TakeOrPayShortfall_t = pyo.Var(list(sets.TAKE_OR_PAY), domain=pyo.NonNegativeReals)
+    m.TakeOrPay = pyo.Constraint(
+        list(sets.TAKE_OR_PAY),
+        rule=lambda m, o, t: m.TakeOrPayShortfall_t[o, t]
+        >= offers[o].terms.take_or_pay_frac * avail[o][t - 1] * m.Reserve_t_per_period[o, t] - m.Purchase_t[o, t],
+    )
+
     # Arrivals (expressions), registered as balance inflows
     ea = sets.ELEM_ARRIVAL
     elem = _grouped(zip(ea.e, ea.g, ea.a), zip(ea.frac, ea.o, ea.t))
@@ -133,7 +197,13 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     )
     reg.add_cost(terms.PURCHASES, "second", m.PurchaseCost_kusd)
     reg.add_cost(terms.RESERVATION_FEES, "first", m.ReservationFee_kusd)
+    m.TakeOrPayCost_kusd = pyo.Expression(
+        expr=sum(price[o][t - 1] * m.TakeOrPayShortfall_t[o, t] for o, t in sets.TAKE_OR_PAY)
+    )
+    reg.add_cost(terms.TAKE_OR_PAY, "second", m.TakeOrPayCost_kusd)
 
-    # First stage: every reservation, and orders inside the non-anticipative window
-    reg.add_first_stage(m.Reserve_t_per_period[k] for k in sets.RESERVE)
+    # First stage: every reservation (of a contract with terms: its tranches, whose sum it is) and the
+    # orders inside the non-anticipative window
+    reg.add_first_stage(m.Reserve_t_per_period[k] for k in sets.RESERVE if k not in cover)
     reg.add_first_stage(m.Purchase_t[k] for k in sets.PURCHASE if k[1] <= W)
+    reg.add_first_stage(m.Tranche_t_per_period[k] for k in sets.TRANCHE)

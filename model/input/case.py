@@ -1,27 +1,33 @@
 """Assemble a case: resolve ``extends``, validate the mapping, fill its series from scalars and CSVs.
 
 ``extends: other.yaml`` starts from that case and overrides its keys (maps merged, lists replaced; at
-most 5 levels, no cycles). :func:`_case_from_mapping` validates the mapping with the schema, checks its
-references and scenarios, and takes each demand, price and capacity series from its CSV column or else
-its scalar field, collecting every problem into one :class:`~model.errors.InputError`. The public entry
+most 5 levels, no cycles; the file may lie outside the case's folder, but then no issue quotes its text).
+:func:`_case_from_mapping` validates the mapping with the schema, checks its
+references and scenarios, takes each demand, price and capacity series from its CSV column or else
+its scalar field and runs the semantic error checks (:mod:`model.input.semantics`), collecting every
+problem into one :class:`~model.errors.InputError`; a case that passes gets its warnings
+(:mod:`model.input.warnings`) in ``CaseData.warnings``. The public entry
 points are :func:`model.input.io.read_case` and :func:`model.input.io.case_from_mapping`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from model.input.data import CaseData, freeze_series
 from model.errors import InputError, InputIssue
-from model.input.schema import CaseInput, period_labels
+from model.input.schema import MAX_T, MAX_USD_PER_KG, CaseInput, period_labels
 from model.input.scenarios import check_scenarios
 from model.input.validate import check_references
+from model.input.semantics import check_semantics
+from model.input.warnings import check_warnings
 from model.input.csv_series import _read_series_csv
 from model.input.issues import _bool_issues, _plain_value, _pydantic_issues, _top_level_issue
-from model.input.yaml_safe import load_yaml
+from model.input.yaml_safe import HIDDEN, _not_a_file, _read_bytes, load_yaml
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -31,31 +37,58 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 0) -> object:
-    """``extends: other.yaml`` starts from that case and overrides its keys (maps merged, lists replaced)."""
+def _inside(p: Path, folder: Path) -> bool:
+    """Whether ``p`` (symbolic links resolved) lies inside ``folder``: only then may an issue quote its text."""
+    try:
+        real, top = os.path.realpath(p), os.path.realpath(folder)
+        return os.path.commonpath([real, top]) == top
+    except (OSError, ValueError):
+        return False
+
+
+def _named(p: Path) -> str:
+    """``p`` as an expectation names it: in full unless too long to read (the value already shows it)."""
+    return str(p) if len(str(p)) <= 120 else f"this path of {len(str(p))} characters"
+
+
+def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 0, root: Path | None = None) -> object:
+    """``extends: other.yaml`` starts from that case and overrides its keys (maps merged, lists replaced).
+
+    ``root``: the folder of the case first read; a case extended from outside it is read, but no issue
+    quotes its text, and its top-level keys must all be case fields."""
     if not isinstance(raw, dict) or "extends" not in raw:
         return raw
+    root = path.parent if root is None else root
     shown = str(path)
     rel = raw["extends"]
     if not isinstance(rel, str) or not rel.strip():
         raise InputError([InputIssue(shown, "extends", _plain_value(rel), "the path of another case YAML, relative to this file")])
     if depth >= 5:
         raise InputError([InputIssue(shown, "extends", rel, "at most 5 levels of `extends`")])
-    ppath = (path.parent / rel).resolve()
-    if ppath == path.resolve() or ppath in parents:
-        raise InputError([InputIssue(shown, "extends", rel, "a case that does not extend itself (directly or through the cases it extends)")])
-    if not ppath.is_file():
+    target = path.parent / rel
+    problem = _not_a_file(target)
+    if problem is not None:
         raise InputError([InputIssue(shown, "extends", rel, f"an existing case YAML, relative to this file's folder "
-                                                             f"(there is no {path.parent / rel})")])
-    parent = load_yaml(ppath, str(path.parent / rel))
+                                                             f"({_named(target)} {problem})")])
+    ppath = Path(os.path.realpath(target))
+    if ppath == Path(os.path.realpath(path)) or ppath in parents:
+        raise InputError([InputIssue(shown, "extends", rel, "a case that does not extend itself (directly or through the cases it extends)")])
+    quote = _inside(ppath, root)
+    parent = load_yaml(ppath, str(target), quote)
     parents.append(ppath)
-    parent = _resolve_extends(parent, ppath, parents, depth + 1)
+    parent = _resolve_extends(parent, ppath, parents, depth + 1, root)
     if not isinstance(parent, dict):
-        raise InputError([_top_level_issue(parent, str(path.parent / rel))])
+        issue = _top_level_issue(parent, str(target))
+        if not quote and parent is not None and not isinstance(parent, list):
+            issue = InputIssue(issue.file, issue.field, HIDDEN, issue.expected)
+        raise InputError([issue])
+    if not quote:
+        unknown = [k for k in parent if k not in CaseInput.model_fields]
+        if unknown:
+            raise InputError([InputIssue(shown, "extends", rel, f"a case YAML ({len(unknown)} of the top-level keys of "
+                                                                 f"{_named(target)} are not case fields; {HIDDEN[1:-1]})")])
     ts = parent.get("timeseries")
     if isinstance(ts, dict):  # keep the parent's CSV paths pointing at the parent's files
-        import os
-
         parent = dict(parent)
         parent["timeseries"] = {k: (os.path.relpath(ppath.parent / v, path.parent) if isinstance(v, str) else v)
                                 for k, v in ts.items()}
@@ -75,7 +108,10 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
     if bools:
         raise InputError(bools)
 
-    issues = check_references(case, shown) + check_scenarios(case, shown)
+    from model.input.contracts import check_contract_terms
+
+    issues = check_references(case, shown) + check_scenarios(case, shown) + check_contract_terms(case, shown)
+    before_series = len(issues)  # semantic checks read the series only when all of them were read cleanly
     periods = period_labels(case.horizon)
     files = [(path.name, hashlib.sha256(path.read_bytes()).hexdigest())] if path.is_file() else []
 
@@ -89,23 +125,33 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
         "price": (offer_ids, "USD per kg"),
         "capacity": (offer_ids | route_ids | {"plant"}, "t per period"),
     }
+    csv_bounds = {"demand": MAX_T, "price": MAX_USD_PER_KG, "capacity": MAX_T}
     unchecked: dict[str, set[str] | None] = {}  # per kind: columns whose blank scalar is not reported again
     for kind, (allowed, unit) in specs.items():
         rel = getattr(ts, kind)
         if rel is None:
             continue
         p = path.parent / rel
-        if not rel.strip() or not p.is_file():
+        problem = None if not rel.strip() else _not_a_file(p)
+        if problem is not None or not rel.strip():
+            why = "the value is blank" if problem is None else f"{_named(p)} {problem}"
             issues.append(InputIssue(shown, f"timeseries.{kind}", rel,
-                                     f"an existing CSV file, relative to the case file's folder ({p} is not one)"))
+                                     f"an existing CSV file, relative to the case file's folder ({why})"))
             unchecked[kind] = None
             continue
         shown_csv = str(p)
         before, cols = len(issues), set()
-        series[kind] = _read_series_csv(p, shown_csv, periods, allowed, unit, issues, cols)
+        try:
+            content = _read_bytes(p, shown_csv)  # read once: the series and the manifest's hash use the same bytes
+        except InputError as e:
+            issues.extend(e.issues)
+            unchecked[kind] = None
+            continue
+        series[kind] = _read_series_csv(p, shown_csv, periods, allowed, unit, issues, cols, content=content,
+                                        quote=_inside(p, path.parent), at_most=csv_bounds[kind])
         if len(issues) > before:
             unchecked[kind] = cols or None
-        files.append((rel, hashlib.sha256(p.read_bytes()).hexdigest()))
+        files.append((rel, hashlib.sha256(content).hexdigest()))
 
     T = len(periods)
     from_csv: set[str] = set()
@@ -128,9 +174,11 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
         cap[r.id] = resolve("capacity", r.id, r.capacity_t_feed_per_period, "capacity_t_feed_per_period", f"recycling_routes[{r.id}]")
     cap["plant"] = resolve("capacity", "plant", case.plant.capacity_t_per_period, "capacity_t_per_period", "plant")
 
+    series_ok = len(issues) == before_series
+    issues += check_semantics(case, shown, demand if series_ok else None, cap if series_ok else None)
     if issues:
         raise InputError(issues)
-    return CaseData(
+    data = CaseData(
         case=case,
         periods=periods,
         demand_t_per_period=freeze_series(demand),
@@ -143,3 +191,6 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
         from_csv=frozenset(from_csv),
         input_files=tuple(files),
     )
+    from dataclasses import replace
+
+    return replace(data, warnings=check_warnings(case, data, shown))

@@ -24,6 +24,8 @@ from_csv                   ``kind:id`` of every series taken from a CSV column (
 scenario                   name of the scenario this data represents (``base`` for the case as read)
 probability                its probability
 input_files                (path, sha256) of every file read
+warnings                   :class:`~model.input.warnings.InputWarning` s of the case as read (legal inputs
+                           that look unintended); scenario and expected-value cases keep them unchanged
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class CaseData:
     scenario: str = "base"
     probability: float = 1.0
     input_files: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    warnings: tuple = ()
 
     def __post_init__(self) -> None:
         for name in _SERIES:
@@ -70,6 +73,7 @@ class CaseData:
         object.__setattr__(self, "periods", tuple(self.periods))
         object.__setattr__(self, "from_csv", frozenset(self.from_csv))
         object.__setattr__(self, "input_files", tuple(tuple(x) for x in self.input_files))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def T(self) -> int:

@@ -1,5 +1,8 @@
 """Generate ``docs/inputs.md`` from the schema's field docstrings: ``python -m model.input.docgen``.
 
+The last section, "Checks beyond the schema", lists the semantic errors and warnings of
+:data:`model.input.semantics.CATALOGUE` (name, severity, fields, meaning).
+
 The schema is the single source of truth for field names, types, defaults and meanings; a test
 fails when the committed page differs from what this prints.
 """
@@ -17,9 +20,9 @@ from model.frozen import FrozenList, FrozenMap
 from model.input import schema
 
 ORDER = [
-    schema.CaseInput, schema.Horizon, schema.OriginGroup, schema.Material, schema.Offer, schema.LicenceRule,
+    schema.CaseInput, schema.Horizon, schema.OriginGroup, schema.Material, schema.Offer, schema.ContractTerms, schema.LicenceRule,
     schema.Grade, schema.Recipe, schema.Plant, schema.Stream, schema.StockpileElement, schema.RecyclingRoute,
-    schema.CapacityExpansion, schema.DiversificationLimit, schema.Risk, schema.TimeSeriesFiles,
+    schema.CapacityExpansion, schema.DiversificationLimit, schema.Risk, schema.Finance, schema.TimeSeriesFiles,
     schema.Scenarios, schema.ScenarioFactor, schema.ScenarioOption, schema.Effect, schema.Selection,
 ]
 
@@ -96,17 +99,48 @@ def render() -> str:
         "this way, changing only its name and scenario sampling.",
         "",
     ]
+    from model.input.examples import example_lines  # a short YAML example per section (model/input/examples.py)
+
     for cls in ORDER:
         out += [f"## {cls.__name__}", ""]
         doc = (cls.__doc__ or "").strip()
         if doc and not doc.startswith("Usage docs"):
             out += [doc, ""]
-        out += ["| field | type | default | meaning |", "|---|---|---|---|"]
+        out += example_lines(cls.__name__) + ["| field | type | default | meaning |", "|---|---|---|---|"]
         for name, f in cls.model_fields.items():
             desc = (f.description or "").replace("|", "\\|").replace("\n", " ")
             out.append(f"| `{name}` | {_type_name(f.annotation if not f.metadata else typing.Annotated[(f.annotation, *f.metadata)])} | {_default(f)} | {desc} |")
         out.append("")
+    out += _semantic_checks()
     return "\n".join(out)
+
+
+def _semantic_checks() -> list[str]:
+    """The section listing :data:`model.input.semantics.CATALOGUE`."""
+    from model.input.semantics import CATALOGUE
+
+    out = [
+        "## Checks beyond the schema",
+        "",
+        "Inputs that each pass the schema and the reference checks but contradict one another. An **error** is",
+        "reported like any input error (`<file>: <field> = <value>: expected <what>`, exit 2, nothing written): the",
+        "inputs cannot mean what they say. A **warning** is printed as `warning: <file>: <field> = <value>: <message>`",
+        "and the case is solved as it is (a planner may mean it); warnings are listed in `kpis.json`",
+        "(`input_warnings`) and in a \"Warnings\" box at the top of `summary.md` and `report.html`. Checks that read",
+        "the demand or capacity series run only when every series was read without error. Generated from",
+        "`model/input/semantics.py`.",
+        "",
+        "| check | severity | fields | meaning |",
+        "|---|---|---|---|",
+    ]
+
+    def cell(x: str) -> str:
+        return x.replace("|", "\\|").replace("\n", " ")
+
+    for c in CATALOGUE:
+        out.append(f"| `{c.name}` | {c.severity} | {cell(c.fields)} | {cell(c.meaning)} |")
+    out.append("")
+    return out
 
 
 def main() -> int:

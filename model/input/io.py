@@ -11,7 +11,7 @@ file and are the vehicle of "billion laughs" expansion). YAML nesting is limited
 to ``MAX_YAML_DEPTH`` levels and a key may appear only once in a mapping.
 
 The pieces: :mod:`model.input.yaml_safe` (loading), :mod:`model.input.dotted` (``--set``
-paths), :mod:`model.input.case` (``extends`` and assembly), :mod:`model.input.csv_series`
+paths and the case's named ``overrides``), :mod:`model.input.case` (``extends`` and assembly), :mod:`model.input.csv_series`
 (time-series CSVs) and :mod:`model.input.issues` (one-line issues from pydantic errors).
 """
 
@@ -23,17 +23,22 @@ from pathlib import Path
 from model.input.data import CaseData
 from model.errors import InputError
 from model.input.case import _case_from_mapping, _resolve_extends
-from model.input.dotted import set_dotted
+from model.input.dotted import apply_named_overrides, name_overrides, set_dotted
 from model.input.issues import _tidy_error
 from model.input.yaml_safe import load_yaml
 
 
-def read_case(path: str | Path, overrides: dict[str, object] | None = None) -> CaseData:
+def read_case(path: str | Path, overrides: dict[str, object] | None = None,
+              named_overrides: list[str] | tuple[str, ...] = ()) -> CaseData:
     """Read and validate a case file and its CSVs into frozen ``CaseData``.
 
-    ``overrides`` maps dotted paths (see :func:`~model.input.dotted.set_dotted`) to values applied to
-    the YAML before validation, so an override is checked like any input. Raises ``InputError`` listing
-    every problem.
+    ``named_overrides``: names of entries of the case's own top-level ``overrides:`` block
+    (``--override NAME[,NAME]``), applied in the order given after ``extends`` is resolved
+    (:func:`~model.input.dotted.apply_named_overrides`). ``overrides`` then maps dotted paths (see
+    :func:`~model.input.dotted.set_dotted`) to values (``sweep --set``), so it wins over a named
+    override on the same path. Both apply to the YAML before validation, so every override is checked
+    like any input; an issue on a field a named override set is shown as ``overrides.NAME.<field>``.
+    Raises ``InputError`` listing every problem.
     """
     path = Path(path)
     shown = str(path)
@@ -41,9 +46,14 @@ def read_case(path: str | Path, overrides: dict[str, object] | None = None) -> C
         raw = load_yaml(path, shown)
         parents: list[Path] = []
         raw = _resolve_extends(raw, path, parents)
+        raw, applied = apply_named_overrides(raw, tuple(named_overrides), shown)
         for key, value in (overrides or {}).items():
             raw = set_dotted(raw, key, value, shown)
-        data = case_from_mapping(raw, path)
+            applied.pop(key, None)
+        try:
+            data = case_from_mapping(raw, path)
+        except InputError as e:
+            raise name_overrides(e, applied) from None
     except InputError as e:
         raise _tidy_error(e) from None
     if parents:

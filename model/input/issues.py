@@ -18,6 +18,8 @@ from model.errors import InputError, InputIssue
 from model.input.schema import CaseInput
 
 _MAX_ISSUE_TEXT = 300
+MAX_SCHEMA_ISSUES = 50
+"""At most this many schema issues are listed; one more line counts the rest (a hostile file may have thousands)."""
 
 _SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
@@ -166,10 +168,14 @@ def _err_loc(e: dict) -> tuple:
 
 def _pydantic_issues(err: ValidationError, raw: object, shown: str) -> list[InputIssue]:
     out = []
-    for e in err.errors():
+    errors = err.errors()
+    for e in errors[:MAX_SCHEMA_ISSUES]:
         loc = _err_loc(e)
         value = e.get("input") if e["type"] != "missing" else "(missing)"
         out.append(InputIssue(shown, _loc_label(raw, loc), _plain_value(value), _expected(e)))
+    if len(errors) > MAX_SCHEMA_ISSUES:
+        out.append(InputIssue(shown, "(further problems)", f"{len(errors) - MAX_SCHEMA_ISSUES} more not shown",
+                              "a corrected file (fix the problems above and run again)"))
     return out
 
 

@@ -23,7 +23,9 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WrapValidator, field_validator
+
+from pydantic import model_validator
 
 from model.frozen import FrozenList, FrozenMap, freeze
 
@@ -34,6 +36,92 @@ Frac = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 PosFrac = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
 NonNegInt = Annotated[int, Field(ge=0, le=10_000)]
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+# Upper bounds of magnitudes: far above any real value (the shipped cases' largest price, fee or penalty is
+# 6,000 USD/kg, their largest mass 300 t, world NdFeB output is about 250,000 t a year), small enough that
+# HiGHS's tolerances (about 1e-9 t) times the largest money per t stay below the audit's 1 USD tolerance:
+# with every price and penalty at 1e5 USD/kg and every mass at 1e6 t the plan solves and passes its audit;
+# at 1e6 USD/kg one random case in 200 already fails it, and at 1e300 the costs overflow to inf.
+MAX_USD_PER_KG = 100_000
+"""Largest price, fee, cost, credit or penalty, USD per kg (per period for holding costs)."""
+MAX_T = 1_000_000
+"""Largest mass: capacity, quota, demand, stock, floor or commitment, t (per period where the field says so)."""
+MAX_USD_PER_T_PER_PERIOD = 1000 * MAX_USD_PER_KG
+"""Largest capacity-expansion cost, USD per t/period of capacity (1e5 USD/kg)."""
+MAX_MONTHS = 1200
+"""Largest months-of-use floor (100 years)."""
+MAX_FACTOR = 100
+"""Largest scenario multiplier of a price, demand, quota or capacity."""
+MAX_RISK_WEIGHT = 1000
+"""Largest weight of CVaR in the objective."""
+LAST_MONTH = "9999-12"
+"""The horizon must end by this month (months are written with four-digit years)."""
+
+
+def bound_text(x: float) -> str:
+    """A bound as a message shows it: ``1e5`` for 100000, ``1200`` for 1200."""
+    if x >= 10_000:
+        mant, exp = f"{x:e}".split("e")
+        return f"{mant.rstrip('0').rstrip('.')}e{int(exp)}"
+    return f"{x:g}"
+
+
+class AtMost:
+    """Upper bound ``le`` of a magnitude, in ``unit``: its error says both ("a number at most 1e5 USD/kg").
+
+    Written as metadata of the field's type (``docs/inputs.md`` shows it as ``<= le``); checked after the
+    type's own checks, so -0.0 also reads as 0 here."""
+
+    def __init__(self, le: float, unit: str):
+        self.le, self.unit = le, unit
+
+    def __repr__(self) -> str:
+        return f"AtMost({self.le!r}, {self.unit!r})"
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, v: float) -> float:
+        if v > self.le:
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError("at_most", "a number at most {bound}" + (" {unit}" if self.unit else ""),
+                                      {"bound": bound_text(self.le), "unit": self.unit, "le": self.le})
+        return v + 0.0
+
+
+def _bounded(le: float, unit: str):
+    return Annotated[float, Field(ge=0, allow_inf_nan=False), AtMost(le, unit)]
+
+
+UsdPerKg = _bounded(MAX_USD_PER_KG, "USD/kg")
+Tonnes = _bounded(MAX_T, "t")
+UsdPerTPerPeriod = _bounded(MAX_USD_PER_T_PER_PERIOD, "USD per t/period")
+Months = _bounded(MAX_MONTHS, "months")
+Factor = _bounded(MAX_FACTOR, "(a multiplier)")
+RiskWeight = _bounded(MAX_RISK_WEIGHT, "")
+
+
+class _AsciiDigits:
+    """A month's digits are 0-9 (the pattern's ``\\d`` also matches other scripts' digits, which Python reads as numbers)."""
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    @staticmethod
+    def _check(v: str) -> str:
+        if not v.isascii():
+            from pydantic_core import PydanticCustomError
+
+            raise PydanticCustomError("month_ascii", 'a month YYYY-MM written with the digits 0-9 (e.g. "2027-01")')
+        return v
+
+
+Month = Annotated[Month, _AsciiDigits()]
 
 SWARF_FEED = "swarf"
 """Reserved feed name of a recycling route that takes the plant's own swarf."""
@@ -60,6 +148,14 @@ class Horizon(Strict):
     months_per_period: Annotated[int, Field(ge=1, le=12)] = 1
     """Length of one period in months. Every `_per_period` quantity refers to this length."""
 
+    @model_validator(mode="after")
+    def _ends_by_last_month(self):
+        last = month_index(self.start_month) + self.periods * self.months_per_period - 1
+        if last > month_index(LAST_MONTH):
+            raise ValueError(f"a horizon that ends by {LAST_MONTH} (start_month {self.start_month} + {self.periods} "
+                             f"periods of {self.months_per_period} month(s) ends in {month_label(last)})")
+        return self
+
 
 class OriginGroup(Strict):
     id: Id
@@ -81,6 +177,23 @@ class Material(Strict):
     """Where the figures come from (dossier code) or `EST`."""
 
 
+class ContractTerms(Strict):
+    """Terms that shape a contract's reservation over time (model.md §5.1). Each term is optional; an offer without `terms` reserves freely period by period. Terms are first-stage commitments, so every scenario shares them."""
+
+    min_term_periods: Annotated[int, Field(ge=1, le=600)] | None = None
+    """Shortest term, periods. When given, the reservation above `committed_t_per_period` is made of tranches: each a volume in t/period held constant from its start period for a term of `min_term_periods` to `max_term_periods` consecutive periods, starting after the notice and ending inside the horizon (at the latest in the last period whose orders still arrive in the horizon). Tranches may overlap (stack). Blank: no tranches (the reservation may change every period, within any band)."""
+    max_term_periods: Annotated[int, Field(ge=1, le=600)] | None = None
+    """Longest term, periods (needs `min_term_periods`; at most the horizon). Blank: as long as the horizon allows."""
+    max_change_t_per_period: Tonnes | None = None
+    """Band: from one period to the next the reservation may rise or fall by at most this many t/period. Give at most one of this and `max_change_frac_per_period`. Blank: no band."""
+    max_change_frac_per_period: Frac | None = None
+    """Band as a share of nominal capacity: from one period to the next the reservation may rise or fall by at most this share of the larger of the two periods' nominal capacities (`capacity_t_per_period`), t/period. Blank: no band."""
+    take_or_pay_frac: Frac = 0.0
+    """Take-or-pay: each period the buyer pays, at the offer's price of that period (USD/kg), for the part of this share of the available reservation (availability x reservation, t) that it does not buy. A cost, not a hard constraint (unlike `min_take_frac`). 0: none."""
+    notice_periods: NonNegInt = 0
+    """Notice, periods: in periods 1 to `notice_periods` the reservation is exactly `committed_t_per_period` (0 if blank), and a tranche starts in period `notice_periods` + 1 at the earliest."""
+
+
 class Offer(Strict):
     id: Id
     """Unique offer name; also the column name in the price and capacity CSVs."""
@@ -94,18 +207,20 @@ class Offer(Strict):
     """Material sold."""
     kind: Literal["spot", "contract"]
     """`spot`: buy up to capacity each period. `contract`: reserve first (a first-stage decision), then buy within the reservation."""
-    capacity_t_per_period: NonNegFloat | None = None
+    capacity_t_per_period: Tonnes | None = None
     """Maximum t of material orderable per period (or reservable, for contracts). Blank: taken from the capacity CSV column named after the offer."""
-    price_usd_per_kg: NonNegFloat | None = None
+    price_usd_per_kg: UsdPerKg | None = None
     """Purchase price, USD per kg of material. Blank: taken from the price CSV column named after the offer."""
     lead_time_periods: NonNegInt = 0
     """Periods between order and arrival. A case-by-case licence adds its review lead time."""
-    reservation_fee_usd_per_kg: NonNegFloat = 0.0
+    reservation_fee_usd_per_kg: UsdPerKg = 0.0
     """Contracts: fee per kg of capacity reserved, paid whether bought or not."""
     min_take_frac: Frac = 0.0
     """Contracts: minimum share of the reservation that must be bought each period (take-or-pay). A hard constraint."""
-    committed_t_per_period: NonNegFloat = 0.0
+    committed_t_per_period: Tonnes = 0.0
     """Contracts: t per period already committed (a signed contract): the reservation may not be lower. A hard constraint."""
+    terms: ContractTerms | None = None
+    """Contracts: terms of the contract (flat volume over a term, a band on changes, take-or-pay, notice). Blank: the reservation is chosen freely period by period."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
 
@@ -121,7 +236,7 @@ class LicenceRule(Strict):
     """End uses the rule governs. `prohibited` admits none of them; the other regimes admit them. An end use that no rule in force names for an origin group and material is admitted freely."""
     regime: Literal["free", "general", "case_by_case", "prohibited"]
     """Licence regime."""
-    quota_t_per_period: NonNegFloat | None = None
+    quota_t_per_period: Tonnes | None = None
     """`general` and `case_by_case`: t of covered material orderable per period, all covered offers together. Required for these regimes."""
     approval_frac: Frac = 1.0
     """`case_by_case`: share of the quota expected to be approved (the expected-value view of approval)."""
@@ -161,13 +276,13 @@ class Grade(Strict):
 
 
 class Plant(Strict):
-    capacity_t_per_period: NonNegFloat | None = None
+    capacity_t_per_period: Tonnes | None = None
     """Magnet output capacity, t of magnet per period. Blank: the capacity CSV column `plant`."""
     yield_frac: PosFrac
     """t of magnet per t of alloy input; the rest is swarf."""
-    conversion_cost_usd_per_kg: NonNegFloat = 0.0
+    conversion_cost_usd_per_kg: UsdPerKg = 0.0
     """Oxide-to-magnet conversion cost per kg of magnet made."""
-    swarf_credit_usd_per_kg: NonNegFloat = 0.0
+    swarf_credit_usd_per_kg: UsdPerKg = 0.0
     """Credit per kg of swarf that is sold rather than recycled."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
@@ -180,9 +295,9 @@ class Stream(Strict):
     """Magnet grade demanded."""
     end_use: Id
     """End use (e.g. `civil`, `defense`) that licence rules admit or not."""
-    demand_t_per_period: NonNegFloat | None = None
+    demand_t_per_period: Tonnes | None = None
     """t of magnet per period. Blank: the demand CSV column named after the stream."""
-    shortage_cost_usd_per_kg: NonNegFloat
+    shortage_cost_usd_per_kg: UsdPerKg
     """Penalty per kg of demand left unmet."""
     min_service_frac: Frac | None = None
     """Hard demand-service level: in every period at least this share of demand must be met (a hard constraint; blank: none)."""
@@ -193,23 +308,23 @@ class Stream(Strict):
 class StockpileElement(Strict):
     element: Id
     """Element stocked (one entry per element)."""
-    initial_t_by_origin: FrozenMap[Id, NonNegFloat] = Field(default_factory=FrozenMap)
+    initial_t_by_origin: FrozenMap[Id, Tonnes] = Field(default_factory=FrozenMap)
     """Stock at the start of period 1, t of element, by origin group."""
-    capacity_t: NonNegFloat
+    capacity_t: Tonnes
     """Maximum stock at the end of any period, t of element, all origin groups."""
-    holding_cost_usd_per_kg_per_period: NonNegFloat = 0.0
+    holding_cost_usd_per_kg_per_period: UsdPerKg = 0.0
     """Cost of holding 1 kg of element for one period (end-of-period stock)."""
-    floor_t: NonNegFloat | None = None
+    floor_t: Tonnes | None = None
     """Strategic floor, t of element (soft: shortfall is penalised). Give at most one of `floor_t` and `floor_months_of_use`."""
-    floor_months_of_use: NonNegFloat | None = None
+    floor_months_of_use: Months | None = None
     """Strategic floor in months of average use, where use is the demand of the case as read (scenario events do not move the floor) under each grade's reference recipe divided by the plant yield."""
-    floor_penalty_usd_per_kg: NonNegFloat = 0.0
+    floor_penalty_usd_per_kg: UsdPerKg = 0.0
     """Penalty per kg below the floor, per period."""
     floor_hard: bool = False
     """When true the floor is a hard constraint (stock may never end a period below it) instead of a penalised target."""
-    terminal_min_t: NonNegFloat | None = None
+    terminal_min_t: Tonnes | None = None
     """Stock required at the end of the horizon, t of element (soft). Blank: the initial stock."""
-    terminal_penalty_usd_per_kg: NonNegFloat | None = None
+    terminal_penalty_usd_per_kg: UsdPerKg | None = None
     """Penalty per kg below the terminal requirement. Blank: 1.25 x the larger of (the largest price per kg of element content among this element's offers + the holding cost over the whole horizon) and the floor penalty, so that meeting it is cheaper than missing it."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
@@ -223,11 +338,11 @@ class StockpileElement(Strict):
 
 
 class CapacityExpansion(Strict):
-    cost_usd_per_t_per_period: NonNegFloat
+    cost_usd_per_t_per_period: UsdPerTPerPeriod
     """One-off cost per t/period of added feed capacity (for the horizon; annualise or pro-rate before entering)."""
     build_lead_time_periods: NonNegInt = 0
     """Periods before added capacity is available (usable from period lead+1)."""
-    max_t_per_period: NonNegFloat
+    max_t_per_period: Tonnes
     """Largest expansion, t feed per period."""
 
 
@@ -238,9 +353,9 @@ class RecyclingRoute(Strict):
     """`swarf` (the plant's own swarf) or a material of kind `scrap`."""
     grades: FrozenList[Id] | None = None
     """Swarf routes: grades whose swarf the route accepts (a grade-locked short loop). Blank: all grades."""
-    capacity_t_feed_per_period: NonNegFloat | None = None
+    capacity_t_feed_per_period: Tonnes | None = None
     """Feed capacity, t of feed per period. Blank: the capacity CSV column named after the route."""
-    cost_usd_per_kg_feed: NonNegFloat = 0.0
+    cost_usd_per_kg_feed: UsdPerKg = 0.0
     """Processing cost per kg of feed."""
     recovery_frac: FrozenMap[Id, PosFrac] = Field(min_length=1)
     """Share of each element in the feed recovered into element stock. Elements not listed are not recovered."""
@@ -274,10 +389,19 @@ class DiversificationLimit(Strict):
 class Risk(Strict):
     cvar_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.95
     """CVaR confidence level alpha (the tail is the worst 1 - alpha of probability)."""
-    risk_weight_lambda: NonNegFloat = 0.0
+    risk_weight_lambda: RiskWeight = 0.0
     """Weight of CVaR in the objective; 0 is risk neutral."""
     non_anticipative_periods: NonNegInt = 1
     """Periods decided before the scenario is known (first stage)."""
+
+
+class Finance(Strict):
+    """How the finance outputs value the plan's costs over time (the cost by period and year, present value and budget tables, model.md §14.1). They change no decision: the model minimises undiscounted cost."""
+
+    discount_rate_frac_per_year: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """Discount rate, fraction per year (0.08 = 8 %/yr, compounded yearly). Each period's cost is paid at the end of the period and discounted by (1 + rate) ^ -(months from 1 January of `base_year` to that end / 12). 0: present value = undiscounted cost."""
+    base_year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+    """Calendar year whose 1 January is the present-value date. Blank: the year of `horizon.start_month`."""
 
 
 class Selection(Strict):
@@ -308,7 +432,7 @@ class Effect(Strict):
     """`availability`: multiply selected offers' and routes' available capacity by `factor` (0 = embargo or outage). `quota`: multiply selected rules' quota by `factor`. `approval`: set selected case-by-case rules' approval share to `approval_frac`. `prohibit_end_uses`: selected origin groups x materials may not serve `end_uses` (a de-minimis or end-user rule in force). `price`: multiply selected offers' prices by `factor`. `demand`: multiply selected streams' demand by `factor`."""
     select: Selection
     """What the effect applies to."""
-    factor: NonNegFloat | None = None
+    factor: Factor | None = None
     """Multiplier for `availability`, `quota`, `price` and `demand`."""
     approval_frac: Frac | None = None
     """New approval share for `approval`."""
@@ -372,8 +496,22 @@ class TimeSeriesFiles(Strict):
     """CSV: `period` and one column per offer, recycling route, or `plant`, t per period."""
 
 
+def _one_override_value(value, handler):
+    """A named override's value, with one error (not one per type tried) when it is not a scalar."""
+    from pydantic import ValidationError
+    from pydantic_core import PydanticCustomError
+
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError("override_value", "a number, text, true/false or blank") from None
+
+
+OverrideValue = Annotated[bool | float | str | None, WrapValidator(_one_override_value)]
+
+
 class CaseInput(Strict):
-    """A case file. File limits: the case YAML (and any YAML it `extends`) and each time-series CSV may be at most 10 MiB (10,485,760 bytes) and must be UTF-8 text. YAML anchors and aliases (`&name`, `*name`), tags (`!!python/...`), a key repeated within one mapping, and nesting deeper than 50 levels are refused. Unquoted `yes`/`no`/`on`/`off`/`true`/`false` are booleans in YAML, which no text or number field accepts: quote such text (e.g. the country code `"NO"`)."""
+    """A case file. File limits: the case YAML (and any YAML it `extends`) and each time-series CSV may be at most 10 MiB (10,485,760 bytes) and must be UTF-8 text. YAML anchors and aliases (`&name`, `*name`), tags (`!!python/...`), a key repeated within one mapping, and nesting deeper than 50 levels are refused. Unquoted `yes`/`no`/`on`/`off`/`true`/`false` are booleans in YAML, which no text or number field accepts: quote such text (e.g. the country code `"NO"`). Whole numbers with a leading 0 (YAML reads `010` as octal) or a colon (`1:30`, base 60) are refused. Magnitudes are bounded far above any real value, so that the solver's tolerances stay below the audit's: prices, fees, costs, credits and penalties at most 1e5 USD/kg, masses at most 1e6 t, expansion costs at most 1e8 USD per t/period, scenario factors at most 100, the CVaR weight at most 1000, a months-of-use floor at most 1200 months; time-series CSV cells are bounded like their fields. The horizon must end by 9999-12. A CSV or an extended YAML may lie outside the case's folder, but then no error message quotes its content."""
 
     name: Id
     """Case name; the default report directory is `reports/<name>/`."""
@@ -407,10 +545,14 @@ class CaseInput(Strict):
     """Diversification limits."""
     risk: Risk = Risk()
     """Risk settings."""
+    finance: Finance = Finance()
+    """Finance settings: discount rate and present-value date of the cost-over-time outputs. Blank: no discounting."""
     timeseries: TimeSeriesFiles = TimeSeriesFiles()
     """Time-series CSV files."""
     scenarios: Scenarios | None = None
     """Disruption scenarios. Blank: the deterministic plan for the case as read."""
+    overrides: FrozenMap[Id, FrozenMap[str, OverrideValue]] = Field(default_factory=FrozenMap)
+    """Named overrides, applied only when chosen with `--override NAME[,NAME]` (plain solve and `sweep`): each maps dotted paths (`risk.risk_weight_lambda`, list entries by id: `diversification_limits[ID].max_share_frac`) to the value set there before the case is validated. Chosen names apply in the order given (a later one wins on the same path), then `sweep --set`. An issue on a field an override set is reported as `overrides.NAME.<field>`. A case that `extends` another inherits its overrides (maps merged)."""
 
 
 def month_index(month: str) -> int:

@@ -38,8 +38,10 @@ def check_out_dir(out_dir: str | Path, protect: Iterable[str | Path] = ()) -> No
     the tool did not write (module docstring); ``protect``: the run's input files."""
     try:
         expected = _refusal(Path(out_dir), protect)
-    except OSError as e:  # a name too long, a loop of links: the path itself is unusable
+    except OSError as e:  # a name too long: the path itself is unusable
         expected = f"a path this system accepts ({e.strerror or type(e).__name__})"
+    except RuntimeError:  # Path.resolve() on a loop of symbolic links (Python 3.11)
+        expected = "a path this system accepts (a loop of symbolic links)"
     if expected is not None:
         raise InputError([InputIssue("(command line)", "--out", str(out_dir), expected)])
 

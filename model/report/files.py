@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from model import progress
 from model.report.atomic import atomic_dir
 from model.report.excel import write_excel
 from model.report.html import render_html
@@ -33,23 +34,31 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None,
-                 extra_files: dict[str, Path] | None = None) -> Path:
+                 extra_files: dict[str, Path] | None = None, phases_s: dict[str, float] | None = None) -> Path:
     """Write every report file for ``run`` into ``out_dir`` atomically; returns the directory.
 
-    ``extra_files``: name -> a file the run produced (e.g. HiGHS's log), copied in with the rest."""
+    ``extra_files``: name -> a file the run produced (e.g. HiGHS's log), copied in with the rest.
+    ``phases_s``: the wall time of each phase of the command so far (:mod:`model.progress`), written to
+    the manifest as ``phases_s``."""
 
     def write(tmp: Path) -> None:
-        for name, src in (extra_files or {}).items():
-            shutil.copyfile(src, tmp / name)
-        for name, df in run.solution.tables.items():
-            df.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
-        kpis = dict(run.solution.kpis)
-        kpis["run"] = {"timings_s": run.timings_s, "packages": package_versions()}
-        (tmp / "kpis.json").write_text(json.dumps(kpis, indent=2, sort_keys=False) + "\n")
-        (tmp / "summary.md").write_text(summary_markdown(run))
-        man = manifest(run, argv or sys.argv)
-        (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
-        write_excel(run, man, tmp / "plan.xlsx")
-        (tmp / "report.html").write_text(render_html(run, man), encoding="utf-8")
+        with progress.phase("writing the report", total=4) as shown:
+            for name, src in (extra_files or {}).items():
+                shutil.copyfile(src, tmp / name)
+            for name, df in run.solution.tables.items():
+                df.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            kpis = dict(run.solution.kpis)
+            kpis["run"] = {"timings_s": run.timings_s, "packages": package_versions()}
+            (tmp / "kpis.json").write_text(json.dumps(kpis, indent=2, sort_keys=False) + "\n")
+            (tmp / "summary.md").write_text(summary_markdown(run))
+            man = manifest(run, argv or sys.argv)
+            if phases_s:
+                man["phases_s"] = dict(phases_s)
+            (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+            shown.advance()
+            write_excel(run, man, tmp / "plan.xlsx")
+            shown.advance()
+            (tmp / "report.html").write_text(render_html(run, man), encoding="utf-8")
+            shown.advance(2)
 
     return atomic_dir(out_dir, write, protect=[p for p, _ in run.data.input_files])

@@ -5,20 +5,31 @@ CSS is inline, every plot is a matplotlib PNG embedded as a base64 ``data:`` URI
 script is a few lines that, on window load, count the images that decoded and write
 ``data-images-loaded="<ok>/<total>"`` on ``<body>`` (so a headless browser can confirm them).
 
-Sections (each an element with a stable id, in this order):
+Sections (each an element with a stable id, in this order: the decision first, then the plan, then
+risk, then the rest):
 
-    headline         headline KPIs (money in USD M, masses in t, every number with its unit)
-    sourcing         t of element arriving per period by origin group (purchases plus recycled output),
-                     one stacked-area plot per element; expected over scenarios for a stochastic run
-    stockpile        stock per element against floor and capacity; stochastic: expected line and
-                     min-max band across scenarios
-    recycling        recycled share per element and feed per route
+    decide-now       what to sign and order now (:mod:`model.report.decision`): contract lines (supplier,
+                     volume per month, from, to, fee), the first-stage orders by supplier and month,
+                     recycling capacity to build; and for whom the decision holds
+    plan             t ordered per supplier/offer and month (expected over scenarios), a table shaded
+                     per row like a heat map, so a planner reads who supplies what and when in a minute
+    headline         cost and service KPIs (money in USD M, masses in t, every number with its unit)
     shortage         shortage per stream as a distribution over scenarios (probability-weighted
                      exceedance curve); deterministic: shortage per period per stream
-    costs            cost breakdown, bar chart and table (expected for a stochastic run)
-    marginal-values  binding constraints aggregated per constraint and name, USD/t and USD/kg
+    stockpile        stock per element from the opening stock on, against its floor (the shaded zone
+                     below it is penalised) and capacity; stochastic: expected line and min-max band
     scenarios        per-scenario cost and shortage (stochastic); a note for a single-scenario run
+    costs            cost breakdown, bar chart and table (expected for a stochastic run)
+    sourcing         t of element arriving per period by origin group (purchases plus recycled output),
+                     stacked bars per period (buying is lumpy: bars, not areas); expected over scenarios
+    recycling        recycled share per element and, per route, feed against its capacity
+    marginal-values  binding limits aggregated per constraint and name: a dot per limit (mean) with its
+                     range over the binding periods, one panel per unit (USD per kg of material, of
+                     element, of magnet, of feed), and the table
     manifest         the run manifest passed in (inputs and hashes, versions, solver, timings, command)
+
+Input warnings, when the case has any, come first, right after the title, in a box with id
+``input-warnings`` headed "Warnings" (not a section: it is absent when there are none).
 
 Plots use matplotlib's object API (``Figure`` with the Agg canvas), never pyplot, so rendering
 touches no global backend state.
@@ -38,10 +49,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_RECYCLING, UNITS, VSS_LABEL,
                                audit_notice, horizon_text, mode_title, not_optimal_notice, single_run_phrase,
                                solver_text)
+from model.input.warnings import WARNINGS_LEAD, WARNINGS_TITLE
+from model.components.catalogue import MARGINAL_KINDS
+from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now,
+                                   plan_by_supplier_month)
 from model.terms import PENALTY_TERMS
 from model.units import KG_PER_T
 
@@ -49,14 +65,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.app.run import Run
 
 SECTIONS: tuple[tuple[str, str], ...] = (
-    ("headline", "Headline"),
-    ("sourcing", "Where the elements come from"),
-    ("stockpile", "Stockpile"),
-    ("recycling", "Recycling"),
+    ("decide-now", "Decide now: what to sign and order"),
+    ("plan", "The plan by supplier and month"),
+    ("headline", "Cost and service"),
     ("shortage", "Shortage risk"),
-    ("costs", "Cost breakdown"),
-    ("marginal-values", "What relaxing a limit is worth"),
+    ("stockpile", "Stockpile"),
     ("scenarios", "Scenarios"),
+    ("costs", "Cost breakdown"),
+    ("sourcing", "Where the elements come from"),
+    ("recycling", "Recycling"),
+    ("marginal-values", "What relaxing a limit is worth"),
     ("manifest", "Run manifest"),
 )
 SECTION_IDS: tuple[str, ...] = tuple(s for s, _ in SECTIONS)
@@ -74,7 +92,7 @@ STREAM_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;
- max-width:1160px;margin:0 auto;padding:0 18px 40px;line-height:1.45;background:#fff}
+ max-width:1360px;margin:0 auto;padding:0 18px 40px;line-height:1.45;background:#fff}
 h1{font-size:1.55em;margin:.8em 0 .2em}h2{font-size:1.25em;border-bottom:2px solid #d0d7de;padding-bottom:.2em;
  margin-top:1.8em}h3{font-size:1.05em;margin:1.2em 0 .4em}
 p.meta{color:#444;font-size:.92em}
@@ -82,8 +100,12 @@ nav{background:#f4f6f8;border:1px solid #d0d7de;border-radius:6px;padding:.5em .
 nav a{margin-right:1em;white-space:nowrap;color:#0b5cad;text-decoration:none}
 .tw{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.88em}
+table.heat{font-size:.74em}table.heat td,table.heat th{padding:2px 4px}
+table.heat td.num{min-width:2.6em}
 th,td{border:1px solid #d0d7de;padding:3px 6px;vertical-align:top}
 td{white-space:nowrap}
+td:first-child{white-space:normal;min-width:8em;max-width:19em}
+table.kv td:first-child{max-width:none}
 th{background:#f4f6f8;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.total td{font-weight:600;background:#fafbfc}
@@ -93,6 +115,8 @@ figcaption{font-size:.85em;color:#555}
 .card{border:1px solid #d0d7de;border-radius:6px;padding:.5em .8em;min-width:150px;background:#fafbfc}
 .card .v{font-size:1.3em;font-weight:600}.card .l{font-size:.8em;color:#555}
 .note{font-size:.9em;color:#444}
+.warnings{border:2px solid #bf8700;background:#fff8c5;border-radius:6px;padding:.4em 1em;margin:.6em 0 1em}
+.warnings h2{border:0;margin:.2em 0;font-size:1.1em;color:#7d4e00}.warnings li{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
 pre{background:#f4f6f8;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 @media print{nav{display:none}section{break-inside:avoid-page}}
@@ -150,7 +174,7 @@ def _table(df: pd.DataFrame, fmt: dict[str, str | Callable] | None = None, total
 
 def _kv_table(pairs: Iterable[tuple[str, str]], headers=("measure", "value")) -> str:
     rows = "".join(f"<tr><td>{_e(k)}</td><td class=\"num\">{_e(v)}</td></tr>" for k, v in pairs)
-    return f"<table><thead><tr><th>{_e(headers[0])}</th><th>{_e(headers[1])}</th></tr></thead><tbody>{rows}</tbody></table>"
+    return f"<table class=\"kv\"><thead><tr><th>{_e(headers[0])}</th><th>{_e(headers[1])}</th></tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _p(text: str, cls: str | None = None) -> str:
@@ -238,6 +262,85 @@ class _Ctx:
 
 
 # --------------------------------------------------------------------------- sections
+
+def _decide_now(c: _Ctx) -> str:
+    out = [_p(decision_scope(c.run))]
+    con = contract_lines(c.run)
+    out.append("<h3>Contracts to sign</h3>")
+    if len(con):
+        tab = pd.DataFrame({"supplier": con.supplier, "offer": con.offer, "material": con.material,
+                            "country": con.country, "volume (t/month)": con.volume_t_per_month,
+                            "from": con.from_month, "to": con.to_month, "months": con.months,
+                            "reservation fee (USD M)": con.fee_usd / 1e6})
+        if float(con.take_or_pay_exposure_usd.sum()) > 0:
+            tab["take-or-pay exposure (USD M)"] = con.take_or_pay_exposure_usd / 1e6
+        out.append(_table(tab, {"volume (t/month)": ",.3f", "months": "d", "reservation fee (USD M)": ",.3f",
+                                "take-or-pay exposure (USD M)": ",.3f"}))
+        if not len(c.table("contracts")):
+            out.append(_p("Each line is a run of months with the same reserved volume. The case gives no contract "
+                          "terms, so the volume may change from month to month; with terms (a volume held over a "
+                          "term, a band, take-or-pay) each line is a contract as signed.", "note"))
+    else:
+        out.append(_p("No contract reservation."))
+    orders = orders_now(c.run)
+    W = c.case.risk.non_anticipative_periods
+    out.append(f"<h3>Orders to place now ({_e(', '.join(c.periods[:W]))})</h3>")
+    if len(orders):
+        tab = pd.DataFrame({"supplier": orders.supplier, "offer": orders.offer, "material": orders.material,
+                            "country": orders.country, "order month": orders.order_month,
+                            "arrives": orders.arrival_month, "quantity (t)": orders.ordered_t,
+                            "price (USD/kg)": orders.price_usd_per_kg, "cost (USD M)": orders.cost_usd / 1e6})
+        tab.loc[len(tab)] = ["total", "", "", "", "", "", float("nan"), float("nan"), float(orders.cost_usd.sum()) / 1e6]
+        blank = lambda spec: (lambda v: "" if v != v else format(v, spec))  # noqa: E731 - the total row's blanks
+        out.append(_table(tab, {"quantity (t)": blank(",.3f"), "cost (USD M)": ",.3f", "price (USD/kg)": blank(",.2f")},
+                          total=True))
+    else:
+        out.append(_p("No order in the first stage."))
+    ex = expansions_now(c.run)
+    if len(ex):
+        out.append("<h3>Recycling capacity to build</h3>")
+        out.append(_table(pd.DataFrame({"route": ex.route, "added (t feed/period)": ex.added_t_feed_per_period,
+                                        "usable from": ex.usable_from, "cost (USD M)": ex.cost_usd / 1e6}),
+                          {"cost (USD M)": ",.3f"}))
+    if c.stoch:
+        out.append(_p("Everything later adapts to the scenario as it unfolds: the next section shows the expected "
+                      "orders by supplier and month.", "note"))
+    return "".join(out)
+
+
+def _heat_cell(v: float, row_max: float) -> str:
+    if v <= 1e-9:
+        return "<td class=\"num\" style=\"color:#999\">&middot;</td>"
+    a = 0.12 + 0.68 * (v / row_max if row_max > 0 else 0.0)
+    txt = f"{v:,.0f}" if v >= 100 else f"{v:,.1f}" if v >= 1 else f"{v:.2f}"
+    colour = "#fff" if a > 0.55 else "#111"
+    return f"<td class=\"num\" style=\"background:rgba(31,119,180,{a:.2f});color:{colour}\">{txt}</td>"
+
+
+def _plan(c: _Ctx) -> str:
+    pv = plan_by_supplier_month(c.run)
+    if not len(pv):
+        return _p("Nothing is ordered over the horizon.")
+    out = [_p(c.cap("t ordered per supplier and offer in each order month") + (" (probability-weighted over "
+              "scenarios)" if c.stoch else "") + ". Shading is per row: the darkest cell is that offer's largest "
+              "month. Arrival is the order month plus the offer's lead time. Every row: purchases.csv.")]
+    years: dict[str, int] = {}
+    for p in c.periods:
+        years[p[:4]] = years.get(p[:4], 0) + 1
+    head1 = ("<tr><th rowspan=\"2\">supplier</th><th rowspan=\"2\">offer (material)</th>"
+             + "".join(f"<th colspan=\"{n}\">{_e(y)}</th>" for y, n in years.items())
+             + "<th rowspan=\"2\">total (t)</th></tr>")
+    head2 = "<tr>" + "".join(f"<th>{_e(p[5:])}</th>" for p in c.periods) + "</tr>"
+    rows = []
+    for r in pv.itertuples(index=False):
+        vals = [float(x) for x in r[3:3 + len(c.periods)]]
+        mx = max(vals) if vals else 0.0
+        rows.append(f"<tr><td>{_e(r[0])}</td><td>{_e(r[1])} ({_e(r[2])})</td>"
+                    + "".join(_heat_cell(v, mx) for v in vals) + f"<td class=\"num\"><b>{r[-1]:,.1f}</b></td></tr>")
+    out.append("<div class=\"tw\"><table class=\"heat\"><thead>" + head1 + head2 + "</thead><tbody>"
+               + "".join(rows) + "</tbody></table></div>")
+    return "".join(out)
+
 
 def _headline(c: _Ctx) -> str:
     k = c.k
@@ -327,14 +430,16 @@ def _sourcing(c: _Ctx) -> str:
         cols = [x for x in order if x in pv.columns and pv[x].abs().sum() > SHORT_T]
         fig, ax = _new_fig()
         x = np.arange(len(c.periods))
-        if cols:
-            ax.stackplot(x, *[pv[col].clip(lower=0).to_numpy() for col in cols], labels=cols,
-                         colors=[colours[col] for col in cols], alpha=0.85)
+        bottom = np.zeros(len(c.periods))
+        for col in cols:  # bars: buying is lumpy, and an area would draw ramps between months that do not exist
+            v = pv[col].clip(lower=0).to_numpy()
+            ax.bar(x, v, bottom=bottom, width=0.85, color=colours[col], label=col, alpha=0.9)
+            bottom += v
         ax.set_title(f"{e}: {c.exp_word}t of {e} arriving per period, by origin group")
         ax.set_ylabel(f"t of {e} per period")
         _period_axis(ax, c.periods, c.mpp)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="origin group", title_fontsize=8)
-        out.append(_figure(fig, f"Stacked area: {e} arriving per period by origin group",
+        out.append(_figure(fig, f"Stacked bars: {e} arriving per period by origin group",
                            f"{e}: purchases by arrival period plus recycled output, t of {e} per period."))
         tot = pv[cols].sum() if cols else pd.Series(dtype=float)
         row = {"element": e, "total supply (t)": float(tot.sum())}
@@ -373,32 +478,44 @@ def _stockpile(c: _Ctx) -> str:
         hi = g.groupby("period").stock_t.max().reindex(c.periods)
         floor = g.groupby("period").floor_t.first().reindex(c.periods)
         cap = g.groupby("period").capacity_t.first().reindex(c.periods)
-        x = np.arange(len(c.periods))
+        opening = float(sum(next(x for x in c.case.stockpile if x.element == e).initial_t_by_origin.values()))
+        x = np.arange(len(c.periods) + 1)  # x = 0: the opening stock, x = k: end of period k
         fig, ax = _new_fig()
+        fl = np.concatenate([[floor.iloc[0]], floor.to_numpy()])
+        ax.fill_between(x, 0, fl, step="mid", color="#d62728", alpha=0.10, lw=0, label="below the floor (penalised)")
+        ax.step(x, fl, where="mid", color="#d62728", lw=1.2, label=f"floor ({floor.iloc[0]:,.2f} t)")
+        ax.plot(x, np.full(len(x), cap.iloc[0]), color="#555555", ls=":", lw=1.3, label=f"capacity ({cap.iloc[0]:,.1f} t)")
+        series = np.concatenate([[opening], exp.to_numpy()])
         if c.stoch:
-            ax.fill_between(x, lo.to_numpy(), hi.to_numpy(), color="#1f77b4", alpha=0.2, label="min-max across scenarios")
-            ax.plot(x, exp.to_numpy(), color="#1f77b4", lw=2, label="expected stock")
+            ax.fill_between(x, np.concatenate([[opening], lo.to_numpy()]), np.concatenate([[opening], hi.to_numpy()]),
+                            color="#1f77b4", alpha=0.2, label="min-max across scenarios")
+            ax.plot(x, series, color="#1f77b4", lw=2, marker="o", ms=2.5, label="expected stock", zorder=3)
         else:
-            ax.plot(x, exp.to_numpy(), color="#1f77b4", lw=2, marker="o", ms=3, label="stock")
-        ax.plot(x, floor.to_numpy(), color="#d62728", ls="--", lw=1.3, label="floor")
-        ax.plot(x, cap.to_numpy(), color="#555555", ls=":", lw=1.3, label="capacity")
+            ax.plot(x, series, color="#1f77b4", lw=2, marker="o", ms=3, label="stock", zorder=3)
+        ax.plot([0], [opening], marker="s", ms=6, color="#0b3d6b", ls="", label=f"opening stock ({opening:,.2f} t)", zorder=4)
         ax.set_ylim(bottom=0)
         ax.set_title(f"{e}: stockpile at end of period" + (" (expected and range over scenarios)" if c.stoch else ""))
         ax.set_ylabel(f"t of {e}")
-        _period_axis(ax, c.periods, c.mpp)
+        _period_axis(ax, ["start"] + c.periods, c.mpp)
+        ax.set_xlabel("end of period (start: opening stock)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-        out.append(_figure(fig, f"Stockpile of {e} over time against floor and capacity"))
+        out.append(_figure(fig, f"Stockpile of {e} over time from the opening stock, against floor and capacity"))
         row = {"element": e, "capacity (t)": float(cap.iloc[0]), "floor (t)": float(floor.iloc[0]),
                f"{c.exp_word}end of {c.periods[0]} (t)": float(exp.iloc[0]),
                "lowest (t)" if not c.stoch else "lowest in any scenario (t)": float(g.stock_t.min()),
                f"{c.exp_word}end of {c.periods[-1]} (t)": float(exp.iloc[-1])}
         if c.stoch:
-            below = g.groupby("scenario").agg(p=("probability", "first"), s=("floor_shortfall_t", "max"))
+            below = g.groupby("scenario").agg(p=("probability", "first"), s=("floor_shortfall_t", "max"),
+                                              n=("floor_shortfall_t", lambda v: int((v > SHORT_T).sum())))
             row["P(below floor at some point) (%)"] = 100 * float(below.p[below.s > SHORT_T].sum())
+            row["expected periods below floor (count)"] = float((below.p * below.n).sum())
+            row["deepest shortfall below floor (t)"] = float(below.s.max())
         else:
             row["periods below floor (count)"] = int((g.floor_shortfall_t > SHORT_T).sum())
+            row["deepest shortfall below floor (t)"] = float(g.floor_shortfall_t.max())
         rows.append(row)
-    out.append(_table(pd.DataFrame(rows), {"P(below floor at some point) (%)": ",.1f", "periods below floor (count)": "d"}))
+    out.append(_table(pd.DataFrame(rows), {"P(below floor at some point) (%)": ",.1f", "periods below floor (count)": "d",
+                                           "expected periods below floor (count)": ",.1f"}))
     return "".join(out)
 
 
@@ -419,25 +536,35 @@ def _recycling(c: _Ctx) -> str:
         ax.invert_yaxis()
         ax.set_xlabel("recycled share of element supply (%)")
         ax.set_ylabel("element")
-        ax.set_title(c.cap(f"recycled share of supply per element (all routes, over the horizon)"))
+        ax.set_title(c.cap("recycled share of supply per element (all routes, over the horizon)"))
         ax.grid(True, axis="x", alpha=0.3)
         out.append(_figure(fig, "Recycled share of supply per element",
                            "Recycled output as a share of each element's supply (purchased content plus recycled output)."))
     feed = _expected(rc, "feed_t", ["route", "period"]) if len(rc) else pd.DataFrame(columns=["route", "period", "feed_t"])
     names = [r.id for r in routes] or list(dict.fromkeys(feed.route))
+    ex = c.first_scenario("expansions")
     if len(feed):
         pv = feed.pivot_table(index="period", columns="route", values="feed_t", aggfunc="sum").reindex(c.periods).fillna(0.0)
-        fig, ax = _new_fig()
+        shown = [r for r in names if r in pv.columns]
+        fig = Figure(figsize=(FIGSIZE[0], 0.6 + 1.9 * len(shown)), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(shown), 1, sharex=True, squeeze=False)[:, 0]
         x = np.arange(len(c.periods))
-        for i, r in enumerate([r for r in names if r in pv.columns]):
-            ax.plot(x, pv[r].to_numpy(), lw=2, marker="o", ms=3, color=STREAM_COLOURS[i % len(STREAM_COLOURS)], label=r)
-        ax.set_ylim(bottom=0)
-        ax.set_title(c.cap("feed processed per recycling route"))
-        ax.set_ylabel("t of feed per period")
-        _period_axis(ax, c.periods, c.mpp)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="route", title_fontsize=8)
-        out.append(_figure(fig, "Feed processed per recycling route over time"))
-    ex = c.first_scenario("expansions")
+        for i, (ax, r) in enumerate(zip(axes, shown)):
+            col = STREAM_COLOURS[i % len(STREAM_COLOURS)]
+            capacity = _route_capacity(c, r, ex)
+            if capacity is not None:  # an area behind the line: a route at capacity shows its line on the edge
+                ax.fill_between(x, 0, capacity, step="mid", color="#bbbbbb", alpha=0.45, lw=0,
+                                label="capacity (incl. expansion)")
+            ax.plot(x, pv[r].to_numpy(), lw=2, marker="o", ms=3, color=col, label=f"{c.exp_word}feed", zorder=3)
+            ax.set_ylim(bottom=0)
+            ax.set_title(f"{r}", fontsize=9, loc="left")
+            ax.set_ylabel("t feed/period", fontsize=8)
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+            ax.grid(True, axis="y", alpha=0.3)
+        _period_axis(axes[-1], c.periods, c.mpp)
+        fig.suptitle(c.cap("feed processed per recycling route, against its capacity"), fontsize=10)
+        out.append(_figure(fig, "Feed processed per recycling route over time, one panel per route, with its capacity"))
     rows = []
     for r in routes:
         tot = float(feed[feed.route == r.id].feed_t.sum()) if len(feed) else 0.0
@@ -456,6 +583,25 @@ def _recycling(c: _Ctx) -> str:
         out.append(_table(pd.DataFrame(rows)))
         out.append(_p("Capacity expansion is a first-stage decision (the same in every scenario).", "note") if c.stoch else "")
     return "".join(out)
+
+
+def _route_capacity(c: _Ctx, route: str, ex: pd.DataFrame) -> np.ndarray | None:
+    """t feed per period the route can process: nominal (scalar or CSV column) plus the expansion from
+    the period it is usable (first scenario; expansion is first stage). None: no stated capacity."""
+    rt = next((r for r in c.case.recycling_routes if r.id == route), None)
+    if rt is None:
+        return None
+    series = c.run.data.capacity_t_per_period.get(route)
+    if series is not None:
+        cap = np.array(series, dtype=float)
+    elif rt.capacity_t_feed_per_period is not None:
+        cap = np.full(len(c.periods), float(rt.capacity_t_feed_per_period))
+    else:
+        return None
+    e = ex[ex.route == route] if len(ex) else ex
+    if len(e) and float(e.added_t_feed_per_period.iloc[0]) > SHORT_T and e.usable_from.iloc[0] in c.periods:
+        cap[c.periods.index(e.usable_from.iloc[0]):] += float(e.added_t_feed_per_period.iloc[0])
+    return cap
 
 
 def _exceedance(values: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -649,21 +795,36 @@ def _marginal_values(c: _Ctx) -> str:
     })
     if c.stoch:
         tab["max P(binding) (%)"] = 100 * agg.pb
+    unit_of = {k.name: k.unit for k in MARGINAL_KINDS}
+    tab.insert(2, "USD per", [unit_of.get(k, "t") for k in agg.constraint])  # USD/t and USD/kg of this
+    mn = b.groupby(["constraint", "name"]).agg(lo=(value, "min"))
+    agg = agg.join(mn, on=["constraint", "name"])
     top = agg[agg.mx > 0].head(TOP_MARGINAL_BARS)
     if len(top):
-        labels = [f"{n} ({k})" for k, n in zip(top.constraint, top.name)]
-        fig, ax = _new_fig((8.0, 0.9 + 0.3 * max(3, len(top))))
-        bars = ax.barh(labels, top.mx / KG_PER_T, color="#9467bd")
-        ax.bar_label(bars, labels=[f"{v:,.2f}" for v in top.mx / KG_PER_T], padding=3, fontsize=7)
-        ax.set_xscale("log")
-        ax.set_xlim(right=float(top.mx.max() / KG_PER_T) * 8)
-        ax.invert_yaxis()
-        ax.tick_params(axis="y", labelsize=7)
-        ax.set_xlabel(f"max {c.exp_word}marginal value (USD/kg, log scale)")
-        ax.set_ylabel("limit (constraint)")
-        ax.set_title(f"Top {len(top)} binding limits by {c.exp_word}marginal value")
-        ax.grid(True, axis="x", alpha=0.3)
-        out.append(_figure(fig, "Bar chart of the largest marginal values"))
+        units = [u for u in dict.fromkeys(unit_of.get(k, "t") for k in top.constraint)]
+        heights = [sum(1 for k in top.constraint if unit_of.get(k, "t") == u) for u in units]
+        fig = Figure(figsize=(8.0, 0.9 + 0.32 * sum(heights) + 0.55 * len(units)), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(len(units), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0]
+        for ax, u in zip(axes, units):
+            g = top[[unit_of.get(k, "t") == u for k in top.constraint]]
+            y = np.arange(len(g))
+            lo_kg, mx_kg, mean_kg = g.lo / KG_PER_T, g.mx / KG_PER_T, g["mean"] / KG_PER_T
+            ax.hlines(y, lo_kg.clip(lower=mx_kg * 1e-6), mx_kg, color="#9467bd", lw=2, alpha=0.5)
+            ax.plot(mean_kg, y, "o", color="#5b2a86", ms=5, label="mean over binding periods")
+            ax.plot(mx_kg, y, "|", color="#5b2a86", ms=10, label="highest period")
+            ax.set_yticks(y)
+            ax.set_yticklabels([f"{n} ({k})" for k, n in zip(g.constraint, g.name)], fontsize=7)
+            ax.invert_yaxis()
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(f"USD per kg of {u[5:] if u.startswith('t of ') else u} (log scale)", fontsize=8)
+            ax.grid(True, axis="x", alpha=0.3, which="both")
+        axes[0].legend(loc="lower right", fontsize=7)
+        fig.suptitle(f"Top {len(top)} binding limits by {c.exp_word}marginal value: dot = mean, line = range over "
+                     "the binding periods", fontsize=9)
+        out.append(_figure(fig, "Dot chart of the largest marginal values, one panel per unit"))
     if c.stoch:
         out.append(_p("Values in the table are expected marginal values; mean over the periods listed.", "note"))
     else:
@@ -713,7 +874,9 @@ def _scenarios(c: _Ctx) -> str:
                 xs, ys = _exceedance(v, sc.probability.to_numpy(dtype=float))
                 keep = xs >= v.min()
                 xs, ys = np.concatenate([[v.min()], xs[keep]]), np.concatenate([[1.0], ys[keep]])
-                ax.step(xs, 100 * ys, where="post", color=colr, label=lbl)
+                top_plan = col == "total_cost_usd"  # the recommended plan: drawn last, thickest
+                ax.step(xs, 100 * ys, where="post", color=colr, label=lbl + (" (recommended)" if top_plan else ""),
+                        lw=2.6 if top_plan else 1.3, zorder=4 if top_plan else 2, alpha=1.0 if top_plan else 0.8)
         ax.set_xlabel("total cost, x (USD M)")
         ax.set_ylabel("P(cost > x) (%)")
         ax.grid(True, alpha=0.3)
@@ -797,6 +960,7 @@ def render_html(run: "Run", manifest: dict) -> str:
                  f"the first {risk.non_anticipative_periods} period(s) adapts. CVaR alpha = {risk.cvar_alpha:g}, "
                  f"lambda = {risk.risk_weight_lambda:g}.")
     builders = {
+        "decide-now": lambda: _decide_now(c), "plan": lambda: _plan(c),
         "headline": lambda: _headline(c), "sourcing": lambda: _sourcing(c), "stockpile": lambda: _stockpile(c),
         "recycling": lambda: _recycling(c), "shortage": lambda: _shortage(c), "costs": lambda: _costs(c),
         "marginal-values": lambda: _marginal_values(c), "scenarios": lambda: _scenarios(c),
@@ -807,6 +971,10 @@ def render_html(run: "Run", manifest: dict) -> str:
         body.append(f"<section id=\"{sid}\"><h2>{_e(heading)}</h2>{builders[sid]()}</section>")
     nav = "<nav>" + " ".join(f"<a href=\"#{sid}\">{_e(h)}</a>" for sid, h in SECTIONS) + "</nav>"
     desc = _p(case.description.strip()) if case.description else ""
+    warned = list(k.get("input_warnings", [w.line() for w in run.data.warnings]))
+    if warned:  # right after the title, before everything else
+        desc = (f"<div id=\"input-warnings\" class=\"warnings\" role=\"note\"><h2>{_e(WARNINGS_TITLE)}</h2>"
+                f"<p>{_e(WARNINGS_LEAD)}</p><ul>" + "".join(f"<li>{_e(w)}</li>" for w in warned) + "</ul></div>" + desc)
     notices = []
     if not k.get("proven_optimal", True):
         notices.append(not_optimal_notice(k))

@@ -1,6 +1,7 @@
 """summary.md of a run: ``summary_markdown(run)`` (deterministic, perfect-foresight and expected-value runs)
 and ``stochastic_summary_markdown(run)``, a two-minute read for a planner; plus :func:`md_table`, the
-markdown table every summary.md uses. Writes nothing. Wording shared with report.html and the
+markdown table every summary.md uses. Writes nothing. Input warnings, when there are any, come in a
+**Warnings** blockquote right after the title. Wording shared with report.html and the
 console is in :mod:`model.report.text`.
 """
 
@@ -11,7 +12,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_RECYCLING, UNITS, VSS_LABEL,
-                               audit_notice, horizon_text, mode_title, not_optimal_notice, solver_text, usd_millions)
+                               audit_notice, fill_rate_text, horizon_text, mode_title, not_optimal_notice, solver_text,
+                               usd_millions)
+from model.input.warnings import WARNINGS_LEAD, WARNINGS_TITLE
+from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now,
+                                   plan_by_supplier_month)
 from model.units import KG_PER_T
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,11 +41,27 @@ def md_table(df: pd.DataFrame, floatfmt: str = ",.2f") -> str:
     return "\n".join(lines)
 
 
+def _code(s: str) -> str:
+    return f"`` {s} ``" if "`" in s else f"`{s}`"
+
+
+def _warnings_box(lines: list[str]) -> str:
+    """The input warnings as a blockquote headed **Warnings** (empty when there are none)."""
+    if not lines:
+        return ""
+    body = [f"> {_bold(WARNINGS_TITLE)} ({len(lines)}): {WARNINGS_LEAD}", ">"]
+    body += [f"> - {_code(ln)}" for ln in lines]
+    return "\n".join(body) + "\n"
+
+
 def _header(run: Run, title: str) -> list[str]:
     k = run.solution.kpis
     case = run.data.case
     P = run.data.periods
     out = [f"# {title}: {case.name}\n"]
+    box = _warnings_box(list(k.get("input_warnings", [w.line() for w in run.data.warnings])))
+    if box:
+        out.append(box)
     if case.description:
         out.append(case.description.strip() + "\n")
     out.append(f"{horizon_text(P, case.horizon.months_per_period)} "
@@ -68,34 +89,64 @@ def _sourcing(shares: dict, supply: dict, recycled: dict, magnets: dict | None, 
     return out
 
 
-def _decide_now(case, P, t: dict[str, pd.DataFrame], stochastic: bool) -> list[str]:
-    W = case.risk.non_anticipative_periods
-    out = ["## Decide now (first stage)\n"]
-    same = " They are the same in every scenario." if stochastic else ""
-    out.append(f"These decisions are taken before the future is known: contract reservations for every period, "
-               f"recycling capacity expansion, and all orders of the first {W} period(s).{same}\n")
-    resv = t["reservations"]
-    resv = resv[resv.reserved_t > 1e-6]
-    if len(resv):
-        r = resv.groupby("offer", as_index=False).agg(
-            periods=("period", "count"), first=("period", "min"), last=("period", "max"),
-            reserved_t=("reserved_t", "sum"), fee_usd=("fee_usd", "sum"))
-        r["fee (USD M)"] = r.fee_usd / 1e6
-        out.append(md_table(r[["offer", "periods", "first", "last", "reserved_t", "fee (USD M)"]]
-                            .rename(columns={"reserved_t": "reserved in total (t)"})) + "\n")
+def _decide_now(run: Run) -> list[str]:
+    """What to sign and order now, in a supplier's terms (:mod:`model.report.decision`)."""
+    P = run.data.periods
+    W = run.data.case.risk.non_anticipative_periods
+    out = ["## Decide now: what to sign and order\n", decision_scope(run) + "\n", "### Contracts to sign\n"]
+    con = contract_lines(run)
+    if len(con):
+        view = pd.DataFrame({"supplier": con.supplier, "offer": con.offer, "material": con.material,
+                             "country": con.country, "volume (t/month)": con.volume_t_per_month.map("{:,.3f}".format),
+                             "from": con.from_month, "to": con.to_month, "months": con.months.astype(int),
+                             "reservation fee (USD M)": (con.fee_usd / 1e6).map("{:,.3f}".format)})
+        if float(con.take_or_pay_exposure_usd.sum()) > 0:
+            view["take-or-pay exposure (USD M)"] = (con.take_or_pay_exposure_usd / 1e6).map("{:,.3f}".format)
+        out.append(md_table(view) + "\n")
+        if not len(run.solution.tables.get("contracts", pd.DataFrame())):
+            out.append("Each line is a run of months with the same reserved volume; the case gives no contract terms, "
+                       "so the volume may change from month to month.\n")
     else:
         out.append("No contract reservation.\n")
-    ex = t["expansions"]
-    built = ex[ex.added_t_feed_per_period > 1e-6]
-    for row in built.itertuples(index=False):
+    orders = orders_now(run)
+    out.append(f"### Orders to place now ({', '.join(P[:W])})\n")
+    if len(orders):
+        view = pd.DataFrame({"supplier": orders.supplier, "offer": orders.offer, "material": orders.material,
+                             "country": orders.country, "order month": orders.order_month,
+                             "arrives": orders.arrival_month, "quantity (t)": orders.ordered_t.map("{:,.3f}".format),
+                             "price (USD/kg)": orders.price_usd_per_kg.map("{:,.2f}".format),
+                             "cost (USD M)": (orders.cost_usd / 1e6).map("{:,.3f}".format)})
+        out.append(md_table(view) + "\n")
+        out.append(f"Cost of the orders placed now: {usd_millions(float(orders.cost_usd.sum()))} USD M.\n")
+    else:
+        out.append("No order in the first stage.\n")
+    ex = expansions_now(run)
+    for row in ex.itertuples(index=False):
         out.append(f"Expand recycling route **{row.route}** by {row.added_t_feed_per_period:,.2f} t feed per period, "
                    f"usable from {row.usable_from}, for {usd_millions(row.cost_usd)} USD M.\n")
-    if not len(built) and len(ex):
+    if not len(ex) and len(run.solution.tables.get("expansions", pd.DataFrame())):
         out.append("No recycling capacity expansion is worth its cost.\n")
-    now = t["purchases"][t["purchases"].order_period.isin(P[:W]) & (t["purchases"].purchased_t > 1e-6)]
-    if len(now):
-        out.append(f"Orders in {', '.join(P[:W])}: " + "; ".join(
-            f"{o} {q:,.2f} t" for o, q in zip(now.offer, now.purchased_t)) + ".\n")
+    return out
+
+
+def _plan_by_month(run: Run) -> list[str]:
+    pv = plan_by_supplier_month(run)
+    stoch = run.mode == "stochastic"
+    out = ["## The plan by supplier and month\n",
+           ("Expected t" if stoch else "t") + " ordered per offer in each order month"
+           + (" (probability-weighted over scenarios)" if stoch else "") + "; `.` is nothing. Every row: `purchases.csv`.\n"]
+    if not len(pv):
+        return out + ["Nothing is ordered over the horizon.\n"]
+    P = list(run.data.periods)
+
+    def cell(v: float) -> str:
+        return "." if v <= 1e-9 else f"{v:,.0f}" if v >= 100 else f"{v:,.1f}" if v >= 1 else f"{v:.2f}"
+
+    view = pd.DataFrame({"offer (material)": [f"{o} ({m})" for o, m in zip(pv.offer, pv.material)]})
+    for p in P:
+        view[p] = [cell(float(v)) for v in pv[p]]
+    view["total (t)"] = [f"{v:,.1f}" for v in pv.total_t]
+    out.append(md_table(view) + "\n")
     return out
 
 
@@ -156,7 +207,6 @@ def summary_markdown(run: Run) -> str:
         return stochastic_summary_markdown(run)
     k = run.solution.kpis
     t = run.solution.tables
-    case = run.data.case
     P = run.data.periods
     out = _header(run, mode_title(run.mode, run.data.scenario))
     head = [
@@ -167,7 +217,9 @@ def summary_markdown(run: Run) -> str:
          f"{k['supply_cost_usd_per_kg_magnet']:,.2f} USD/kg" if k["supply_cost_usd_per_kg_magnet"] is not None else "n/a"),
     ]
     for s, v in k["streams"].items():
-        head.append((f"Stream {s}: fill rate", f"{100 * v['fill_rate']:.1f} % (short {v['shortage_t']:,.1f} t of {v['demand_t']:,.1f} t, {v['periods_short']} periods short)"))
+        head.append((f"Stream {s}: fill rate", f"{fill_rate_text(v['fill_rate'])} (short {v['shortage_t']:,.1f} t of {v['demand_t']:,.1f} t, {v['periods_short']} periods short)"))
+    out += _decide_now(run)
+    out += _plan_by_month(run)
     out += _headline(head)
 
     out.append("## Cost breakdown\n")
@@ -177,8 +229,7 @@ def summary_markdown(run: Run) -> str:
     out += _sourcing(k["supply_share_by_origin_group"], k["element_supply_t"], k["recycled_share"],
                      k["finished_magnets_by_origin_t"],
                      "Share of element supply (purchased oxide/metal content plus recycled output) by origin group, over the horizon:")
-    out += _decide_now(case, P, t, stochastic=False)
-    out += _purchases(t, None, "What to contract and buy over the horizon")
+    out += _purchases(t, None, "What is bought over the horizon, by offer")
 
     out += _production(t["production"].groupby(["stream", "recipe"], as_index=False).made_t.sum(),
                        "made_t", "Production", "made (t)")
@@ -223,13 +274,10 @@ def stochastic_summary_markdown(run: Run) -> str:
         head.append((VSS_LABEL, f"{usd_millions(k['vss_usd'])} USD M" if k["vss_usd"] is not None else f"n/a ({k['vss_note']})"))
     for s, v in k["streams"].items():
         head.append((f"Stream {s}",
-                     f"expected fill rate {100 * v['expected_fill_rate']:.1f} %; P(any shortage) {100 * v['probability_any_shortage']:.1f} %; "
+                     f"expected fill rate {fill_rate_text(v['expected_fill_rate'])}; P(any shortage) {100 * v['probability_any_shortage']:.1f} %; "
                      f"expected shortage {v['expected_shortage_t']:,.1f} t; CVaR shortage {v['cvar_shortage_t']:,.1f} t; worst {v['worst_shortage_t']:,.1f} t"))
+    out += _decide_now(run) + _plan_by_month(run)
     out += _headline(head)
-
-    s0 = t["scenarios"].scenario.iloc[0]  # first-stage decisions are the same in every scenario: show one
-    first = {name: t[name][t[name].scenario == s0] for name in ("reservations", "expansions", "purchases")}
-    out += _decide_now(case, P, first, stochastic=True)
 
     out.append("## Scenarios\n")
     sc = t["scenarios"].copy()

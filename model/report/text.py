@@ -125,3 +125,15 @@ MV_NOTE = _unit_note(MARGINAL_KINDS)
 element; plant per t of magnet; recycling per t of feed." """
 NO_LIMIT_BINDS = "No licence, capacity, stockpile or diversification limit binds."
 NO_RECYCLING = "No recycling route in this case."
+
+
+def fill_rate_text(frac: float) -> str:
+    """A fill rate (fraction) as a percentage that never reads 100.0 % while something is short:
+    one decimal, more where one would round a shortfall to 100 (up to three), else "> 99.999 %"."""
+    if frac >= 1.0:
+        return "100.0 %"
+    for digits in (1, 2, 3):
+        text = f"{100 * frac:.{digits}f}"
+        if float(text) < 100.0:
+            return f"{text} %"
+    return "> 99.999 %"

@@ -53,4 +53,25 @@ def explain(err: SolveError, builts: list[BuiltModel]) -> list[str]:
             seen.add(d)
             lines.append(d)
     order = {k: i for i, k in enumerate(["minimum take", "committed", "hard", "diversification", "licence", "capacity"])}
-    return sorted(lines, key=lambda s: min([order[k] for k in order if s.startswith(k) or k in s.split(" of ")[0]] or [99]))
+    lines = sorted(lines, key=lambda s: min([order[k] for k in order if s.startswith(k) or k in s.split(" of ")[0]] or [99]))
+    return lines + causes(err, builts)
+
+
+def causes(err: SolveError, builts: list[BuiltModel]) -> list[str]:
+    """Plain-words causes a planner can act on, where the conflict shows one. Today: a hard floor that
+    binds from the first periods while the initial stock is below it (the stock cannot be raised to
+    the floor in time), e.g. ``cause: the initial stock of X (0.5 t) is below its hard floor (10 t) ...``."""
+    data = builts[0].data
+    initial = {sp.element: sum(sp.initial_t_by_origin.values()) for sp in data.case.stockpile}
+    first_t: dict[str, tuple[int, float]] = {}
+    for con in err.conflict_rows:
+        if con.parent_component().local_name != "HardFloor":
+            continue
+        e, t = con.index()
+        floor = float(con.lower) if con.lower is not None else 0.0
+        if initial.get(e, 0.0) < floor - 1e-9 and (e not in first_t or t < first_t[e][0]):
+            first_t[e] = (t, floor)
+    return [f"cause: the initial stock of {e} ({initial.get(e, 0.0):g} t) is below its hard floor ({floor:g} t), and "
+            f"the floor cannot be reached by the end of {data.periods[t - 1]}: lower the floor, set "
+            f"stockpile[{e}].floor_hard: false (a priced floor) or raise stockpile[{e}].initial_t_by_origin"
+            for e, (t, floor) in sorted(first_t.items())]

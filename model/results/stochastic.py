@@ -1,10 +1,14 @@
 """Tables and KPIs of a stochastic run, from the per-scenario solutions. Writes nothing.
 
 Tables: every per-scenario table of :mod:`model.results.tables`, stacked with ``scenario`` and
-``probability`` columns in front, plus
+``probability`` columns in front, except ``contracts`` (tranches are first stage, the same in every
+scenario): one row per tranche, scenario 0's, with ``take_or_pay_max_usd`` the probability-weighted
+expectation over the scenarios' prices; plus
 
     scenarios                   scenario, probability, total_cost_usd, first_stage_cost_usd,
                                 perfect_foresight_cost_usd, eev_cost_usd, shortage_t_<stream>...
+    cost_by_period_expected, cost_by_year_expected, working_capital_expected, budget_expected
+                                the probability-weighted cost-over-time tables (:mod:`model.results.costs`)
     marginal_values_expected    constraint, name, period, expected_marginal_value_usd_per_t,
                                 probability_binding (the probability-weighted expectation of the
                                 per-scenario marginal values = minus the extensive form's duals)
@@ -13,7 +17,10 @@ Tables: every per-scenario table of :mod:`model.results.tables`, stacked with ``
 
 KPIs (``kpis.json``): objective (expected cost + lambda x CVaR), expected cost, CVaR of cost,
 first-stage cost, EVPI, VSS, per-stream risk, expected supply shares, recycled share, expected
-marginal values, the scenario table, solver and model size.
+marginal values, the scenario table, solver and model size, and ``input_warnings`` (the lines of the case's
+input warnings, :mod:`model.input.warnings`). When the run's time limit cut EVPI or VSS
+(:mod:`model.solve.budget`) the value is None and ``evpi_note`` (present only then) / ``vss_note`` says
+why; a canonical stage it cut is in ``solver.canonical`` (``applied: false``, ``skipped: true``, note).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from model.results.costs import add_expected_costs
 from model.results.tables import KUSD, Solution, clean
 from model.stochastic.extensive import StochasticRun, cvar
 
@@ -29,6 +37,17 @@ SHORT_T = 1e-6
 
 def _usd(x):
     return None if x is None else round(float(x) * KUSD, 6)
+
+
+def _first_stage_contracts(stacked: pd.DataFrame, first: str) -> pd.DataFrame:
+    """The stacked ``contracts`` table as one row per tranche (scenario ``first``'s rows), its USD at stake
+    probability-weighted over the scenarios (prices differ by scenario; the tranches do not)."""
+    key = ["offer", "from_period", "term_periods"]
+    w = stacked.assign(_w=stacked.probability * stacked.take_or_pay_max_usd).groupby(key, sort=False)["_w"].sum()
+    out = stacked[stacked.scenario == first].drop(columns=["scenario", "probability"]).reset_index(drop=True)
+    if len(out):
+        out["take_or_pay_max_usd"] = [float(w[k]) for k in zip(*(out[c] for c in key))]
+    return out
 
 
 def stochastic_solution(sr: StochasticRun) -> Solution:
@@ -48,6 +67,8 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
             df.insert(0, "scenario", name)
             frames.append(df)
         tables[key] = pd.concat(frames, ignore_index=True)
+    if "contracts" in tables:
+        tables["contracts"] = _first_stage_contracts(tables["contracts"], names[0])
 
     # per-scenario table
     streams = [s.id for s in cases[0].case.streams]
@@ -132,6 +153,7 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
     kpis = {
         "case": cases[0].case.name,
         "mode": "stochastic",
+        "input_warnings": [w.line() for w in cases[0].warnings],
         "scenario_count": len(cases),
         "proven_optimal": bool(met.get("proven_optimal", True)),
         "objective_usd": _usd(met["objective_kusd"]),
@@ -146,7 +168,11 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
         "expected_cost_parts_usd": {t: round(v, 6) for t, v in cost_parts.items()},
         "evpi_usd": _usd(met.get("evpi_kusd")),
         "vss_usd": _usd(met.get("vss_kusd")),
+        # the two above are in objective units (expected + lambda x CVaR); these in expected cost, USD
+        "evpi_expected_cost_usd": _usd(met.get("evpi_expected_cost_kusd")),
+        "vss_expected_cost_usd": _usd(met.get("vss_expected_cost_kusd")),
         "vss_note": met.get("vss_note"),
+        **({"evpi_note": met["evpi_note"]} if met.get("evpi_note") else {}),  # only when the time limit cut EVPI
         "wait_and_see_usd": _usd(met.get("wait_and_see_kusd")),
         "eev_usd": _usd(met.get("eev_kusd")),
         "expected_value_plan_objective_usd": _usd(met.get("expected_value_plan_objective_kusd")),
@@ -164,4 +190,5 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
                        "nonanticipativity": sr.ef.nonant if sr.ef is not None else sr.result.options.get("path")},
         "input_hash": cases[0].input_hash(),
     }
+    add_expected_costs(tables, kpis, cases)  # *_expected cost-over-time tables; expected PV (model.results.costs)
     return Solution(tables=tables, kpis=kpis)

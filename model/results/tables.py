@@ -4,6 +4,11 @@ Tables (one row per key; column names carry units):
     purchases         offer, supplier, country, origin_group, material, kind, order_period, arrival_period,
                       purchased_t, price_usd_per_kg, cost_usd
     reservations      offer, period, reserved_t, purchased_t, fee_usd
+    contracts         offer, supplier, material, volume_t_per_period, from_period, to_period, term_periods,
+                      fee_usd, take_or_pay_max_t, take_or_pay_max_usd: one row per signed tranche of a
+                      contract with tranche terms (model.md §5.1); the take-or-pay columns are what is at
+                      stake if nothing is taken at full availability (take_or_pay_frac x volume x term, and
+                      that at each period's price); empty for a case without tranche terms
     arrivals          element, origin_group, period, arrived_t (element content of oxide/metal/alloy arrivals)
     production        stream, grade, recipe, period, made_t
     eligibility_use   stream, end_use, element, origin_group, period, used_t
@@ -16,6 +21,13 @@ Tables (one row per key; column names carry units):
     shortages         stream, end_use, period, demand_t, made_t, bought_t, shortage_t
     marginal_values   constraint, name, period, marginal_value_usd_per_t, binding
     costs             term, stage, cost_usd
+    cost_by_period, cost_by_year, working_capital, budget
+                      cost over time, present value, stock value and the budget view (:mod:`model.results.costs`)
+
+KPIs include ``input_warnings``: the lines of the case's input warnings (``CaseData.warnings``,
+:mod:`model.input.warnings`), an empty list when there are none. ``solver.canonical`` appears only
+when the canonical plan was asked for and not applied (a stage failed, or the run's time limit cut it:
+``skipped: true``); its ``note`` says why, and the plan and marginal values are then the main solve's.
 
 Sign convention for ``marginal_values``: the USD the objective would fall by if the bound were
 relaxed by one tonne (positive when binding). For a minimisation, HiGHS's row dual of a binding
@@ -35,6 +47,7 @@ import pyomo.environ as pyo
 from model import terms
 from model.components.build import BuiltModel
 from model.components.catalogue import marginal_families
+from model.results.costs import add_costs
 from model.solve.highs import SolveResult
 from model.units import KG_PER_T, USD_PER_KUSD
 
@@ -92,6 +105,39 @@ def _marginal_rows(m, b: BuiltModel, duals, scale: float) -> list[tuple]:
     return rows
 
 
+CONTRACT_COLUMNS = ["offer", "supplier", "material", "volume_t_per_period", "from_period", "to_period", "term_periods",
+                    "fee_usd", "take_or_pay_max_t", "take_or_pay_max_usd"]
+
+
+def _contracts(m, data, sets) -> pd.DataFrame:
+    """The ``contracts`` table: one row per tranche signed (volume > 0) of a contract with tranche terms
+    (``min_term_periods``; the one-period tranches of other contracts with terms are the month-by-month
+    reservations of ``reservations``), in TRANCHE order."""
+    offers = {o.id: o for o in data.case.offers}
+    lab, price = data.periods, data.price_usd_per_kg
+    rows = []
+    for (o, s, L) in sets.TRANCHE:
+        v = round(_val(m.Tranche_t_per_period[o, s, L]), 9)  # as reported: the columns below derive from it
+        off = offers[o]
+        if v <= 0 or off.terms.min_term_periods is None:
+            continue
+        top = off.terms.take_or_pay_frac
+        rows.append((o, off.supplier, off.material, v, lab[s - 1], lab[s + L - 2], L,
+                     v * L * off.reservation_fee_usd_per_kg * KUSD, top * v * L,
+                     top * v * sum(price[o][t - 1] for t in range(s, s + L)) * KUSD))
+    return _df(rows, CONTRACT_COLUMNS).astype({"term_periods": int})
+
+
+def _reported(c) -> bool:
+    """Whether cost term ``c`` is reported (``costs`` table, ``cost_parts_usd``): always, unless it is an
+    optional term (:data:`model.terms.COST_TERMS`) that this case cannot incur (no variable in it)."""
+    from pyomo.core.expr.visitor import identify_variables
+
+    if not terms.BY_NAME[c.name].optional:
+        return True
+    return next(identify_variables(c.expr.expr, include_fixed=True), None) is not None
+
+
 def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0) -> Solution:
     """Tables and KPIs of one scenario model.
 
@@ -125,6 +171,7 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
         ],
         ["offer", "period", "reserved_t", "purchased_t", "fee_usd"],
     )
+    contracts = _contracts(m, data, sets)
     arrivals = _df(
         [(e, g, lab[a - 1], pyo.value(m.ElementArrivals_t[e, g, a])) for (e, g, a) in m.ElementArrivals_t],
         ["element", "origin_group", "period", "arrived_t"],
@@ -181,17 +228,19 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
     )
     marginal = _df(_marginal_rows(m, b, duals, dual_scale), ["constraint", "name", "period", "marginal_value_usd_per_t", "binding"])
     costs = _df(
-        [(c.name, c.stage, pyo.value(c.expr) * KUSD) for c in b.registry.costs],
+        [(c.name, c.stage, pyo.value(c.expr) * KUSD) for c in b.registry.costs if _reported(c)],
         ["term", "stage", "cost_usd"],
     )
     tables = {
-        "purchases": purchases, "reservations": reservations, "arrivals": arrivals, "production": production,
+        "purchases": purchases, "reservations": reservations, "contracts": contracts, "arrivals": arrivals, "production": production,
         "eligibility_use": use, "magnet_purchases": magnets, "stock": stock, "stock_by_element": by_el,
         "recycling": recycling, "expansions": expansions, "recovered": recovered, "shortages": shortages, "marginal_values": marginal,
         "costs": costs,
     }
     tables = {k: clean(v) for k, v in tables.items()}
-    return Solution(tables=tables, kpis=compute_kpis(b, res, tables))
+    kpis = compute_kpis(b, res, tables)
+    add_costs(tables, kpis, data)  # cost_by_period, cost_by_year, working_capital, budget; PV KPIs
+    return Solution(tables=tables, kpis=kpis)
 
 
 def _shares(df: pd.DataFrame, key: str, value: str) -> dict:
@@ -263,6 +312,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
         }
     return {
         "case": case.name,
+        "input_warnings": [w.line() for w in data.warnings],
         "objective_usd": round(total, 6),
         "first_stage_cost_usd": round(first, 6),
         "scenario_cost_usd": round(total - first, 6),
@@ -284,7 +334,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
             "version": res.solver_version,
             "path": res.options.get("path"),
             "options": {k: v for k, v in res.options.items() if k != "path"},
-        },
+        } | ({"canonical": res.canonical} if res.canonical is not None and not res.canonical.get("applied") else {}),
         "model_size": {"columns": res.n_columns, "rows": res.n_rows, "nonzeros": res.n_nonzeros},
         "input_hash": data.input_hash(),
     }

@@ -57,6 +57,13 @@ Glossary
 TieBreak          per-column criteria arrays aligned with ``vars`` (Pyomo VarData), plus the
                   first-stage mask and the limit rows whose marginal values are reported
 CANONICAL_STAGES  the criteria in order, with what each prefers
+deadline          ``time.monotonic()`` deadline of the run (:mod:`model.solve.budget`), or None: every
+                  re-solve, stage and block gets the time left (HiGHS counts run time over all runs of
+                  an instance, so the limit set is its run time so far plus the time left); when none
+                  is left, or a run stops at the limit, :class:`~model.solve.budget.Expired` names the
+                  step and the caller keeps the main solve's vertex and duals
+skipped           the ``solver.canonical`` record of a stage cut by the time limit: ``applied: false``,
+                  ``skipped: true`` and a note with the reason (in ``kpis.json`` whenever not applied)
 """
 
 from __future__ import annotations
@@ -188,10 +195,12 @@ def _highs_new(threads: int):
     return h
 
 
-def one_sided_duals(h, limit_mask: np.ndarray, tau: float) -> tuple[np.ndarray, int]:
+def one_sided_duals(h, limit_mask: np.ndarray, tau: float, deadline: float | None = None) -> tuple[np.ndarray, int]:
     """Row duals with each limit row's replaced by its right derivative (see the module docstring).
 
-    ``h`` holds the main solve's optimal basis; on return it holds an optimal basis again."""
+    ``h`` holds the main solve's optimal basis; on return it holds an optimal basis again.
+    ``deadline`` (``time.monotonic()``): every re-solve gets the time left; when none is left,
+    :class:`model.solve.budget.Expired` (``h`` is then left in no particular state)."""
     sol = h.getSolution()
     y = np.asarray(sol.row_dual, dtype=float).copy()
     lp = h.getLp()
@@ -208,11 +217,14 @@ def one_sided_duals(h, limit_mask: np.ndarray, tau: float) -> tuple[np.ndarray, 
     # sum_{i in G} y_i over the optimal duals, so a row whose new dual is 0 has right derivative 0
     # (0 is the largest a dual of a binding <= row can be); a group of one gives the rate itself.
     queue = [degenerate] if len(degenerate) else []
+    done = 0
     while queue:
+        where = f"during the one-sided marginal values ({done:,} of {len(degenerate):,} degenerate limits done)"
+        _time_left(h, deadline, where)
         grp = queue.pop()
         step = np.maximum(DIRECTIONAL_STEP_T, 1e-6 * np.abs(hi[grp]))
         h.changeRowsBounds(len(grp), grp.astype(np.int32), lo[grp], hi[grp] + step)
-        h.run()
+        _run_within(h, deadline, where)
         ok = h.modelStatusToString(h.getModelStatus()) == "Optimal"
         y_new = np.asarray(h.getSolution().row_dual, dtype=float)[grp] if ok else np.full(len(grp), np.nan)
         h.changeRowsBounds(len(grp), grp.astype(np.int32), lo[grp], hi[grp])
@@ -223,13 +235,45 @@ def one_sided_duals(h, limit_mask: np.ndarray, tau: float) -> tuple[np.ndarray, 
         rest = grp[~zero]
         if len(grp) == 1:
             y[grp] = y_new
+            done += 1
         elif len(rest) == len(grp):
             queue += [rest[: len(rest) // 2], rest[len(rest) // 2:]]
         elif len(rest):
             queue.append(rest)
     if len(degenerate):
-        h.run()
+        _time_left(h, deadline, "restoring the optimal basis after the one-sided marginal values")
+        _run_within(h, deadline, "restoring the optimal basis after the one-sided marginal values")
     return y, len(degenerate)
+
+
+def _time_left(h, deadline: float | None, where: str) -> None:
+    """Give ``h`` the time left before ``deadline`` as its time limit; :class:`~model.solve.budget.Expired`
+    (``where``) when none is. No deadline: ``h`` keeps its own limit."""
+    if deadline is None:
+        return
+    from model.solve import budget
+
+    try:
+        budget.set_highs_limit(h, deadline)
+    except budget.Expired:
+        raise budget.Expired(where) from None
+
+
+def _run_within(h, deadline: float | None, where: str) -> None:
+    """``h.run()``; a run stopped by the time limit of ``deadline`` raises Expired(``where``)."""
+    h.run()
+    if deadline is not None and h.modelStatusToString(h.getModelStatus()) == "Time limit reached":
+        from model.solve.budget import Expired
+
+        raise Expired(where)
+
+
+def skipped(reason: str, marginal_values_done: bool) -> dict:
+    """``CanonicalInfo.as_dict()`` of a canonical stage cut short by the run's time limit: the plan
+    stands as the main solve left it (an optimal vertex, not the canonical plan)."""
+    mv = "" if marginal_values_done else "; marginal values are that vertex's LP duals, not one-sided rates"
+    return {"applied": False, "stages": [], "blocks": 0, "skipped": True,
+            "note": f"skipped: {reason}; the plan is the main solve's optimal vertex, not the canonical plan{mv}"}
 
 
 def _restrict(h, cost: np.ndarray, n_rows: int) -> None:
@@ -251,19 +295,24 @@ def _restrict(h, cost: np.ndarray, n_rows: int) -> None:
         h.changeRowsBounds(len(act), act.astype(np.int32), rv, rv)
 
 
-def _run_stage(h, w: np.ndarray) -> tuple[bool, int]:
+def _run_stage(h, w: np.ndarray, deadline: float | None = None, name: str = "") -> tuple[bool, int]:
+    where = f"during the canonical stage {name}"
+    _time_left(h, deadline, where)
     n = len(w)
     h.changeColsCost(n, np.arange(n, dtype=np.int32), w)
     h.setOptionValue("simplex_strategy", 4)  # primal: the basis stays primal feasible across stages
-    h.run()
+    _run_within(h, deadline, where)
     ok = h.modelStatusToString(h.getModelStatus()) == "Optimal"
     return ok, int(h.getInfo().simplex_iteration_count)
 
 
-def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) -> tuple[np.ndarray | None, CanonicalInfo]:
+def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1,
+                   deadline: float | None = None) -> tuple[np.ndarray | None, CanonicalInfo]:
     """The canonical plan (module docstring), starting from ``h`` holding an optimal basis of ``min c'x``.
 
-    Returns the plan's column values, or ``None`` with ``info.note`` saying why the first plan stands."""
+    Returns the plan's column values, or ``None`` with ``info.note`` saying why the first plan stands.
+    ``deadline`` (``time.monotonic()``): every stage and block gets the time left; when none is left,
+    :class:`model.solve.budget.Expired` naming the stage (the caller keeps the first plan)."""
     import highspy
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
@@ -281,7 +330,7 @@ def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) 
             continue
         _restrict(h, prev, nr)
         ts = time.perf_counter()
-        ok, its = _run_stage(h, w)
+        ok, its = _run_stage(h, w, deadline, name)
         info.stages.append((name, its, time.perf_counter() - ts))
         if not ok:
             info.note = f"stage {name} ended '{h.modelStatusToString(h.getModelStatus())}'"
@@ -292,7 +341,7 @@ def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) 
     g, fs = crit["generic"], crit["first_stage"]
     if fs.any():
         ts = time.perf_counter()
-        ok, its = _run_stage(h, np.where(fs, g, 0.0))
+        ok, its = _run_stage(h, np.where(fs, g, 0.0), deadline, "generic_first_stage")
         info.stages.append(("generic_first_stage", its, time.perf_counter() - ts))
         if not ok:
             info.note = f"stage generic_first_stage ended '{h.modelStatusToString(h.getModelStatus())}'"
@@ -331,7 +380,7 @@ def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) 
         if c_cut[k + 1] - c_cut[k0] >= BATCH_COLUMNS or k == ncomp - 1:
             bounds.append((k0, k + 1))
             k0 = k + 1
-    for k0, k1 in bounds:
+    for bi, (k0, k1) in enumerate(bounds):
         rs, cs = slice(r_cut[k0], r_cut[k1]), slice(c_cut[k0], c_cut[k1])
         cols = free_cols[c_ord[cs]]
         if cs.stop == cs.start:
@@ -351,7 +400,9 @@ def canonical_plan(h, A, c: np.ndarray, crit: dict, z: float, threads: int = 1) 
         lpk.a_matrix_.index_ = sub.indices.astype(np.int32)
         lpk.a_matrix_.value_ = sub.data.astype(float)
         hk.passModel(lpk)
-        hk.run()
+        where = f"during the canonical stage generic (block LP {bi + 1:,} of {len(bounds):,})"
+        _time_left(hk, deadline, where)
+        _run_within(hk, deadline, where)
         status = hk.modelStatusToString(hk.getModelStatus())
         if status != "Optimal":
             info.note = f"a tie-break block ({len(cols)} columns) ended '{status}'"

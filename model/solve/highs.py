@@ -16,7 +16,13 @@ set of an infeasible model is :mod:`model.solve.iis`; the canonical plan is :mod
 
 Glossary
 --------
-SolverOptions    path, threads, time limit, presolve, method, seed, canonical tie-break, HiGHS log file
+SolverOptions    path, threads, time limit, run start stamp, presolve, method, seed, canonical tie-break,
+                 HiGHS log file
+time limit       ``time_limit_s`` is the whole run's budget counted from ``started_s`` (a ``time.monotonic()``
+                 stamp, :mod:`model.solve.budget`): every HiGHS run gets the time left; the main run of a plan
+                 solve (one with a tie-break) MAIN_SOLVE_SHARE of it, the rest is kept for the canonical stage
+                 and what follows. Without ``started_s`` (a bare ``solve()`` call) it is a per-solve limit.
+                 Recorded in KPIs as given (``time_limit``), never as the time left, so runs compare.
 SolveResult      termination, objective (kUSD), hand-off / solve / load / canonical / marginal seconds,
                  LP size, solver name, version and recorded options
 solve            the entry point: ``solve(m, options, equal_vars=..., tie_break=...)``
@@ -51,6 +57,7 @@ class SolverOptions:
     random_seed: int = 0
     canonical: bool = True  # the lexicographic tie-break of model.solve.canonical (stdform path)
     log_file: str | None = None  # HiGHS's own log, appended to this file (never to the console)
+    started_s: float | None = None  # time.monotonic() when the run started; None: stamped by run_case (model.solve.budget)
 
     def highs_options(self) -> dict:
         opts = {
@@ -63,7 +70,10 @@ class SolverOptions:
         if self.log_file is not None:
             opts |= {"output_flag": True, "log_to_console": False, "log_file": str(self.log_file)}
         if self.time_limit_s is not None:
-            opts["time_limit"] = float(self.time_limit_s)
+            from model.solve.budget import remaining_s
+
+            left = remaining_s(self)  # the time left of the run's budget (None: no start stamp, per-solve limit)
+            opts["time_limit"] = float(self.time_limit_s) if left is None else left
         return opts
 
 
@@ -123,6 +133,8 @@ def _highs_version() -> str:
 def _recorded(options: SolverOptions) -> dict:
     """The options as recorded in KPIs and baselines (no machine paths, so runs compare)."""
     o = {k: v for k, v in options.highs_options().items() if k not in ("log_file", "log_to_console")}
+    if options.time_limit_s is not None:
+        o["time_limit"] = float(options.time_limit_s)  # the limit as given, not the time left
     return o | {"output_flag": False, "path": options.path, "canonical": options.canonical}
 
 
@@ -171,8 +183,11 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
     import highspy
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+    from model import progress
+
     t0 = time.perf_counter()
-    sf = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    with progress.phase("handing the model to HiGHS"):
+        sf = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
     obj = sf.objectives[0]
     sense = 1.0 if obj.sense == pyo.minimize else -1.0
     n, nr = len(sf.columns), len(sf.rows)
@@ -208,7 +223,15 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
     lp.a_matrix_.value_ = A.data.astype(float)
     h.passModel(lp)
     t1 = time.perf_counter()
-    h.run()
+    from model.solve import budget
+
+    deadline = budget.deadline_s(options)
+    try:  # the time left now; a plan solve keeps a share of it for the canonical stage and what follows
+        budget.set_highs_limit(h, deadline, budget.MAIN_SOLVE_SHARE if tie_break is not None else 1.0)
+    except budget.Expired:
+        raise budget.out_of_time(options, "while handing the model to HiGHS") from None
+    with progress.phase(f"solving with HiGHS ({n:,} columns, {nr:,} rows)", key="solving with HiGHS"):
+        h.run()
     t2 = time.perf_counter()
     status = h.modelStatusToString(h.getModelStatus())
     if status in ("Infeasible", "Primal infeasible or unbounded"):
@@ -227,15 +250,29 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
         tm = time.perf_counter()
         limit = np.array([id(r.constraint) in tie_break.limit_rows for r in sf.rows], dtype=bool)
         tau = can.TAU_REL * max(1.0, float(np.abs(c).max()) if n else 1.0)
-        row_dual, n_degenerate = can.one_sided_duals(h, limit, tau)
-        tc = time.perf_counter()
-        crit = can.column_criteria(tie_break, sf.columns, colmap, n)
-        z = float(h.getInfo().objective_function_value) - lp.offset_
-        x_can, info = can.canonical_plan(h, A, c * sense, crit, z, threads=options.threads)
-        info.degenerate_limits = n_degenerate
-        if x_can is not None:
-            x = x_can
-        canonical = info.as_dict()
+        try:
+            if budget.expired(options):
+                raise budget.Expired("before the one-sided marginal values")
+            with progress.phase("one-sided marginal values"):
+                row_dual, n_degenerate = can.one_sided_duals(h, limit, tau, deadline=deadline)
+        except budget.Expired as e:  # the main solve's LP duals and vertex stand
+            tc = time.perf_counter()
+            canonical = can.skipped(f"{budget.limit_text(options)} reached {e}", marginal_values_done=False)
+        else:
+            tc = time.perf_counter()
+            crit = can.column_criteria(tie_break, sf.columns, colmap, n)
+            z = float(h.getInfo().objective_function_value) - lp.offset_
+            try:
+                with progress.phase("canonical plan among the equally cheap ones"):
+                    x_can, info = can.canonical_plan(h, A, c * sense, crit, z, threads=options.threads,
+                                                     deadline=deadline)
+            except budget.Expired as e:
+                canonical = can.skipped(f"{budget.limit_text(options)} reached {e}", marginal_values_done=True)
+            else:
+                info.degenerate_limits = n_degenerate
+                if x_can is not None:
+                    x = x_can
+                canonical = info.as_dict()
         marginal_s, canonical_s = tc - tm, time.perf_counter() - tc
     if colmap is not None:
         x = x[colmap]

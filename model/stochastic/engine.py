@@ -6,6 +6,11 @@ grows much faster than the scenario count, and in earlier measurements on a synt
 forms of about a million columns did not finish in 10 minutes. ``auto`` therefore picks the EF up to
 ``AUTO_PH_COLUMNS`` estimated columns and progressive hedging (mpi-sppy, ``model.decomposition``)
 beyond, when MPI and mpi-sppy are available; otherwise the EF with a note.
+
+Before either engine is chosen (``auto`` or ``ph``), the case is sized from one scenario model
+without generating its scenarios (:func:`model.solve.budget.check_fits`): one estimated not to fit in
+the machine's memory is refused (InputError on ``scenarios.count`` / ``scenarios``, exit 2). The
+ranks of progressive hedging run on the same machine, so their total is held to the same bound.
 """
 
 from __future__ import annotations
@@ -30,23 +35,21 @@ def ph_available() -> tuple[bool, str]:
 
 
 def estimated_columns(path: str) -> tuple[int, int]:
-    """(scenario count, estimated EF columns): one scenario's columns times the scenario count."""
-    import pyomo.environ as pyo
-
-    from model.components.build import build_scenario_model
+    """(scenario count, estimated EF columns): one scenario's columns times the scenario count, from
+    :func:`model.solve.budget.estimate` (no scenario is generated). A case estimated not to fit in
+    memory raises InputError (``budget.check_fits``): progressive hedging's ranks share one machine's
+    memory, so the bound is the same as the extensive form's."""
     from model.input.io import read_case
-    from model.input.scenarios import scenario_cases
+    from model.solve.budget import check_fits
 
-    data = read_case(path)
-    cases = scenario_cases(data)
-    b = build_scenario_model(cases[0])
-    per = sum(1 for v in b.model.component_data_objects(pyo.Var) if not v.fixed)
-    return len(cases), per * len(cases)
+    est = check_fits(read_case(path), str(path))
+    return est.scenarios, est.columns
 
 
 def choose_engine(path: str, requested: str) -> tuple[str, str]:
     if requested == "ef":
-        return "ef", ""
+        return "ef", ""  # run_case sizes the case itself
+    n, cols = estimated_columns(path)  # refuses a case that cannot fit, before any engine is launched
     ok, why_not = ph_available()
     if requested == "ph":
         if not ok:
@@ -54,7 +57,6 @@ def choose_engine(path: str, requested: str) -> tuple[str, str]:
 
             raise InputError([InputIssue("--engine", "engine", "ph", f"an MPI setup: {why_not}")])
         return "ph", "requested"
-    n, cols = estimated_columns(path)
     if n <= 1:
         return "ef", ""
     if cols <= AUTO_PH_COLUMNS:

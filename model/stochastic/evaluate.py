@@ -21,6 +21,10 @@ keep                   also extract each scenario's Solution (``extract(b, r)``,
                        solve, so the models are not all kept) and keep scenario 0's model and result
 Evaluation             totals_kusd[k] = F_k + C_k (kUSD); with keep, solutions, built0, result0
 perfect_foresight_totals  every scenario optimised alone with its first stage free (wait-and-see), kUSD
+time budget            both loops check the run's deadline (``options``, :mod:`model.solve.budget`) before
+                       each scenario, and every solve gets the time left; when it is spent, a SolveError
+                       with termination ``time_limit`` saying how many scenarios were done (the caller
+                       decides what that costs: EVPI/VSS not computed, or no fallback plan)
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ import pyomo.environ as pyo
 from model.components.build import BuiltModel, build_scenario_model
 from model.input.data import CaseData
 from model.results.tables import Solution, extract, plan_tie_break
+from model.errors import SolveError
+from model import progress as shown
+from model.solve import budget
 from model.solve.highs import SolveResult, SolverOptions, solve
 
 
@@ -77,8 +84,9 @@ def evaluate_first_stage(cases: list[CaseData], first_stage: dict[str, float], o
                          keep: bool = False, tie_break: Callable[[BuiltModel], object] | None = None) -> Evaluation:
     """Fix ``first_stage`` (by name) in every scenario of ``cases``, re-solve each; see the glossary."""
     totals, sols, built0, result0 = [], [], None, None
-    for d in cases:
-        b, r, total = _solve_scenario(d, options, first_stage, tie_break)
+    for i, d in enumerate(cases):
+        b, r, total = _within_budget(options, "while re-solving the scenarios with the plan's first stage fixed",
+                                     i, len(cases), lambda: _solve_scenario(d, options, first_stage, tie_break))
         totals.append(total)
         if keep:
             sols.append(extract(b, r))
@@ -89,4 +97,21 @@ def evaluate_first_stage(cases: list[CaseData], first_stage: dict[str, float], o
 
 def perfect_foresight_totals(cases: list[CaseData], options: SolverOptions) -> np.ndarray:
     """F_k + C_k of every scenario optimised on its own, first stage free (wait-and-see), kUSD."""
-    return np.array([_solve_scenario(d, options, None, None)[2] for d in cases])
+    return np.array([_within_budget(options, "while solving each scenario with perfect foresight (wait-and-see)", i,
+                                    len(cases), lambda: _solve_scenario(d, options, None, None))[2]
+                     for i, d in enumerate(cases)])
+
+
+def _within_budget(options: SolverOptions, when: str, done: int, total: int, step: Callable):
+    """``step()`` if the run's time budget is not spent; else, or when its solve stops at the limit, the
+    SolveError (termination ``time_limit``) saying how many of ``total`` scenarios were done."""
+    progress = f"{done:,} of {total:,} scenarios done"
+    budget.check(options, when, progress, outcome=None)
+    try:
+        out = step()
+        shown.advance()  # one scenario done: the step count of the phase on show, if any
+        return out
+    except SolveError as e:
+        if budget.is_time_limit(e):
+            raise budget.out_of_time(options, when, progress, outcome=None) from None
+        raise

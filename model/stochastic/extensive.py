@@ -35,6 +35,15 @@ Metrics (``StochasticRun``):
   EVPI = RP - WS >= 0.
 - EEV: the expected-value plan's first-stage decisions fixed, every scenario re-optimised;
   VSS = EEV - RP >= 0.
+- EVPI and VSS are in objective units (expected + lambda x CVaR); ``expected_cost_gaps`` gives both in
+  expected cost as well (the same when lambda = 0).
+
+Time budget (``options``, :mod:`model.solve.budget`): generation and the build (before each scenario)
+are checked against the run's deadline; passed before the main solve: SolveError (termination
+``time_limit``, "... while building the extensive form (k of K scenarios built); no plan"). The EF
+solve stopped by the limit: ``_best_known_after_time_limit`` with what is left (or SolveError saying
+what it could not finish). After an optimal EF solve, EVPI and VSS are computed within what is left;
+a cut one is None with ``evpi_note`` (a key present only then) or ``vss_note`` saying why.
 """
 
 from __future__ import annotations
@@ -51,6 +60,8 @@ from model.input.data import CaseData
 from model.errors import SolveError
 from model.results.tables import Solution, extract, plan_tie_break
 from model.input.scenarios import mean_case, scenario_cases
+from model import progress
+from model.solve import budget
 from model.solve.highs import SolveResult, SolverOptions, solve
 from model.stochastic.evaluate import canonical_plan, evaluate_first_stage, first_stage_values, perfect_foresight_totals
 
@@ -95,17 +106,23 @@ def _check_aligned(builts: list[BuiltModel]) -> None:
 
 
 def build_extensive_form(cases: list[CaseData], nonant: str = NONANT_DEFAULT,
-                         tunable: frozenset[str] = frozenset()) -> ExtensiveForm:
+                         tunable: frozenset[str] = frozenset(), options: SolverOptions | None = None) -> ExtensiveForm:
     """The EF over ``cases``. ``tunable``: dotted input keys held in mutable Params for a warm sweep
-    (``risk.risk_weight_lambda`` is the EF's own; the rest are passed to every scenario's builder)."""
+    (``risk.risk_weight_lambda`` is the EF's own; the rest are passed to every scenario's builder).
+    ``options``: the run's time budget is checked before each scenario (:mod:`model.solve.budget`)."""
     risk = cases[0].case.risk
     ef = pyo.ConcreteModel("extensive_form")
     builts = []
-    for i, d in enumerate(cases):
-        b = build_scenario_model(d, name=d.scenario, tunable=tunable)
-        b.model.TotalCost.deactivate()
-        ef.add_component(f"scenario_{i}", b.model)
-        builts.append(b)
+    with progress.phase(f"building the extensive form of {len(cases):,} scenarios", total=len(cases),
+                        key="building the extensive form") as shown:
+        for i, d in enumerate(cases):
+            if options is not None:
+                budget.check(options, "while building the extensive form", lambda: f"{i:,} of {len(cases):,} scenarios built")
+            b = build_scenario_model(d, name=d.scenario, tunable=tunable)
+            b.model.TotalCost.deactivate()
+            ef.add_component(f"scenario_{i}", b.model)
+            builts.append(b)
+            shown.advance()
     _check_aligned(builts)
     K = range(len(builts))
     prob = {k: builts[k].data.probability for k in K}
@@ -156,16 +173,28 @@ def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOption
 
     Plan: the expected-value plan's first stage, every scenario re-optimised with it fixed (a feasible
     plan of the two-stage problem, so an upper bound). Bound: the wait-and-see value (no plan can do
-    better than perfect foresight). Gap = (plan - bound) / plan. Each sub-solve gets the same limit.
+    better than perfect foresight). Gap = (plan - bound) / plan. The sub-solves share what is left of
+    the run's time budget (the main solve was given MAIN_SOLVE_SHARE of it, :mod:`model.solve.budget`);
+    when they cannot all finish, SolveError (termination ``time_limit``) saying which did not: without
+    both the plan and the bound there is nothing to report.
     """
-    from dataclasses import replace as _replace
-
-    options = _replace(options, time_limit_s=None)  # the sub-problems are single scenarios: small, quick
     risk = cases[0].case.risk
     probs = np.array([c.probability for c in cases])
-    _, ev_first = _expected_value_plan(cases, options)
-    ws = perfect_foresight_totals(cases, options)
-    ev = evaluate_first_stage(cases, ev_first, options, keep=True, tie_break=canonical_plan)
+    stopped = "the extensive form stopped at the limit; its fallback plan was not finished"
+    try:
+        budget.check(options, "before the fallback plan could start", outcome=None)
+        try:
+            _, ev_first = _expected_value_plan(cases, options)
+        except SolveError as e:
+            if budget.is_time_limit(e):
+                raise budget.out_of_time(options, "while solving the expected-value problem", outcome=None) from None
+            raise
+        ws = perfect_foresight_totals(cases, options)
+        ev = evaluate_first_stage(cases, ev_first, options, keep=True, tie_break=canonical_plan)
+    except SolveError as e:
+        if budget.is_time_limit(e):
+            raise SolveError(f"{e}: {stopped}; no plan (raise --time-limit)", termination="time_limit") from None
+        raise
     eev, sols, first, res0 = ev.totals_kusd, ev.solutions, ev.built0, ev.result0
     plan = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
     bound = risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
@@ -217,13 +246,71 @@ def collect(ef: ExtensiveForm, res: SolveResult) -> tuple[tuple[Solution, ...], 
     return sols, metrics
 
 
+def expected_cost_gaps(metrics: dict, probs) -> dict:
+    """EVPI and VSS in kUSD of expected cost, whatever lambda (``model.md`` §16.3): E[RP plan's scenario
+    totals] - E[wait-and-see totals] and E[EEV totals] - E[RP plan's scenario totals]. With lambda = 0 they
+    equal ``evpi_kusd`` / ``vss_kusd``; with lambda > 0 those are in objective units (expected + lambda x
+    CVaR) and these are not: VSS in expected cost may then be negative (the RP plan may pay expected cost
+    for a lower CVaR). None where the totals behind them were not computed."""
+    e = metrics.get("expected_cost_kusd")
+    ws, eev = metrics.get("perfect_foresight_total_kusd"), metrics.get("eev_total_kusd")
+    return {"evpi_expected_cost_kusd": None if ws is None or e is None else e - float(np.dot(probs, ws)),
+            "vss_expected_cost_kusd": None if eev is None or e is None else float(np.dot(probs, eev)) - e}
+
+
+def _evpi_vss(cases, options: SolverOptions, rp: float, probs, risk) -> dict:
+    """Wait-and-see, expected-value and EEV solves; EVPI and VSS. Within the run's time budget: a step
+    the budget cuts is not computed (None) and ``evpi_note`` / ``vss_note`` say why."""
+    ws, ws_note, ev_b, eev, eev_value, eev_note = None, None, None, None, None, None
+    try:
+        budget.check(options, "before the wait-and-see solves behind EVPI", outcome=None)
+        ws = perfect_foresight_totals(cases, options)
+    except SolveError as e:
+        if not budget.is_time_limit(e):
+            raise
+        ws_note = f"not computed: {e}"
+    try:
+        budget.check(options, "before the expected-value solves behind VSS", outcome=None)
+        try:
+            ev_b, ev_first = _expected_value_plan(cases, options)
+        except SolveError as e:
+            if budget.is_time_limit(e):
+                raise budget.out_of_time(options, "while solving the expected-value problem", outcome=None) from None
+            raise
+        eev = evaluate_first_stage(cases, ev_first, options).totals_kusd
+        eev_value = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+    except SolveError as e:
+        if budget.is_time_limit(e):
+            eev, eev_note = None, f"not computed: {e}"
+        elif ev_b is None:
+            raise
+        else:
+            eev, eev_note = None, f"the expected-value plan is infeasible in some scenario ({e})"
+    ws_value = None if ws is None else risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
+    out = {
+        "wait_and_see_kusd": ws_value,
+        "perfect_foresight_total_kusd": None if ws is None else ws.tolist(),
+        "expected_value_plan_objective_kusd": None if ev_b is None else float(pyo.value(ev_b.model.TotalCost)),
+        "eev_kusd": eev_value,
+        "eev_total_kusd": None if eev is None else eev.tolist(),
+        "evpi_kusd": None if ws is None else rp - ws_value,
+        "vss_kusd": None if eev_value is None else eev_value - rp,
+        "vss_note": eev_note,
+    }
+    return out | ({"evpi_note": ws_note} if ws_note else {})  # the key only when EVPI was cut (kpis stay as they were)
+
+
 def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), nonant: str = NONANT_DEFAULT,
                    with_evpi_vss: bool = True) -> StochasticRun:
+    options = budget.start(options)
     t0 = time.perf_counter()
-    cases = scenario_cases(data)
+    with progress.phase("generating the scenarios"):
+        cases = scenario_cases(data)
+    budget.check(options, "while generating the scenarios", f"{len(cases):,} generated")
     risk = data.case.risk
     probs = np.array([c.probability for c in cases])
-    ef = build_extensive_form(cases, nonant=nonant)
+    ef = build_extensive_form(cases, nonant=nonant, options=options)
+    budget.check(options, "while building the extensive form", f"{len(cases):,} of {len(cases):,} scenarios built")
     t1 = time.perf_counter()
     try:
         res = solve_extensive_form(ef, options)
@@ -237,32 +324,18 @@ def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), non
             raise
         return _best_known_after_time_limit(cases, ef, options, t0, t1)
     t2 = time.perf_counter()
-    sols, metrics = collect(ef, res)
+    with progress.phase("reading the plan of every scenario"):
+        sols, metrics = collect(ef, res)
     rp = metrics["objective_kusd"]
     t3 = time.perf_counter()
     timings = {"build_s": round(t1 - t0, 4), "handoff_s": round(res.handoff_s, 4), "solve_s": round(res.solve_s, 4),
                "extract_s": round(t3 - t2 + res.load_s, 4)}
     if with_evpi_vss:
         t4 = time.perf_counter()
-        ws = perfect_foresight_totals(cases, options)
-        ev_b, ev_first = _expected_value_plan(cases, options)
-        eev_note = None
-        try:
-            eev = evaluate_first_stage(cases, ev_first, options).totals_kusd
-            eev_value = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
-        except SolveError as e:
-            eev, eev_value, eev_note = None, None, f"the expected-value plan is infeasible in some scenario ({e})"
-        ws_value = risk_value(ws, probs, risk.cvar_alpha, risk.risk_weight_lambda)
-        metrics |= {
-            "wait_and_see_kusd": ws_value,
-            "perfect_foresight_total_kusd": ws.tolist(),
-            "expected_value_plan_objective_kusd": float(pyo.value(ev_b.model.TotalCost)),
-            "eev_kusd": eev_value,
-            "eev_total_kusd": None if eev is None else eev.tolist(),
-            "evpi_kusd": rp - ws_value,
-            "vss_kusd": None if eev_value is None else eev_value - rp,
-            "vss_note": eev_note,
-        }
+        with progress.phase("EVPI and VSS: each scenario with perfect foresight, then the mean-scenario plan",
+                            total=2 * len(cases), key="EVPI and VSS"):
+            metrics |= _evpi_vss(cases, options, rp, probs, risk)
+        metrics |= expected_cost_gaps(metrics, probs)
         timings["evpi_vss_s"] = round(time.perf_counter() - t4, 4)
     timings["total_s"] = round(time.perf_counter() - t0, 4)
     return StochasticRun(cases=tuple(cases), ef=ef, result=res, solutions=sols, metrics=metrics, timings_s=timings)

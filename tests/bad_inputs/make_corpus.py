@@ -122,15 +122,16 @@ CASES: list[dict] = []
 
 def case(name: str, category: str, field: str, value: str, expected: str, *, file: str | None = None,
          mutate=None, text=None, data: bytes | None = None, csv: dict[str, str | bytes] | None = None,
-         max_lines: int = 1, about: str = "") -> None:
+         files: dict[str, str | bytes] | None = None, max_lines: int = 1, about: str = "") -> None:
     """Register one bad case.
 
     YAML defects: ``mutate(raw)`` edits a copy of the valid mapping, ``text(s)`` edits its YAML text, or
     ``data`` gives the file's bytes; the case is ``<name>.yaml``. CSV defects (``csv`` = {file name: content})
     make a folder ``<name>/`` whose ``case.yaml`` extends the valid case and points that CSV at its own copy.
+    ``files`` = {file name: content} makes a folder ``<name>/`` of exactly those files; its ``case.yaml`` is the case.
     """
     CASES.append(dict(name=name, category=category, field=field, value=value, expected=expected, file=file,
-                      mutate=mutate, text=text, data=data, csv=csv, max_lines=max_lines, about=about))
+                      mutate=mutate, text=text, data=data, csv=csv, files=files, max_lines=max_lines, about=about))
 
 
 def setitem(path: list, value):
@@ -370,6 +371,210 @@ case("extends_cycle", "extends", "extends", "'extends_cycle_b.yaml'", "a case th
      data=b"# a -> b -> a\nextends: extends_cycle_b.yaml\nname: cycle_a\n")
 
 
+# semantic contradictions (issue 12)
+# each passes the schema and the references but contradicts another input (model/input/semantics.py);
+# the case name starts with the name of its check in the catalogue
+def _months_floor(raw):
+    del raw["stockpile"][0]["floor_t"]
+    raw["stockpile"][0]["floor_months_of_use"] = 100  # 100 x 0.478 t of Y per month = 47.8 t > capacity 3 t
+
+
+def _element_z_unobtainable(raw):
+    raw["elements"].append("Z")
+    for rc in raw["grades"][0]["recipes"]:
+        rc["element_t_per_t_magnet"]["Z"] = 0.01
+    del raw["offers"][3]  # a_mag_spot: no finished magnet of grade G either
+
+
+def _quota_on_free_rule(raw):
+    raw["licence_rules"].append({"id": "b_ox_free", "origin_groups": ["B"], "materials": ["ox"],
+                                 "end_uses": ["civil"], "regime": "free"})
+    raw["scenarios"]["listed"][1]["effects"][0] = {"kind": "quota", "select": {"licence_rules": ["b_ox_free"]},
+                                                   "factor": 0.5, "start": "2027-03"}
+
+
+case("floor_above_capacity", "contradiction", "stockpile[Y].floor_t", "5", "at most capacity_t 3 t",
+     mutate=setitem(["stockpile", 0, "floor_t"], 5))
+case("floor_above_capacity_months_of_use", "contradiction", "stockpile[Y].floor_months_of_use", "100",
+     "more than the stock can hold", mutate=_months_floor)
+case("grade_never_available", "contradiction", "grades[G].recipes", "'Z'", "every recipe of grade G needs Z",
+     mutate=_element_z_unobtainable)
+case("recipe_heavier_than_magnet", "contradiction", "grades[G].recipes[G_lean].element_t_per_t_magnet", "1.005",
+     "at most 1 t per t of magnet", mutate=setitem(["grades", 0, "recipes", 1, "element_t_per_t_magnet", "X"], 0.99))
+case("committed_above_capacity", "contradiction", "offers[b_ox_con].committed_t_per_period", "25",
+     "at most the offer's capacity", mutate=setitem(["offers", 1, "committed_t_per_period"], 25))
+case("effect_selects_nothing", "contradiction", "scenarios.listed[cut].effects[0].select",
+     "'origin_groups A; materials oy'", "a selection matching at least one offer",
+     mutate=setitem(["scenarios", "listed", 1, "effects", 0, "select"], {"origin_groups": ["A"], "materials": ["oy"]}))
+case("effect_on_wrong_regime_approval", "contradiction", "scenarios.listed[cut].effects[0].select.licence_rules",
+     "'a_ox_general'", "only case_by_case rules for an approval effect",
+     mutate=setitem(["scenarios", "listed", 1, "effects", 0], {"kind": "approval", "select": {"licence_rules": ["a_ox_general"]},
+                                                                "approval_frac": 0.5, "start": "2027-03"}))
+case("effect_on_wrong_regime_quota", "contradiction", "scenarios.listed[cut].effects[0].select.licence_rules",
+     "'b_ox_free'", "only general or case_by_case rules for a quota effect", mutate=_quota_on_free_rule)
+case("scenario_without_probability", "contradiction", "scenarios.listed[never].probability", "0",
+     "a probability above 0", mutate=lambda raw: raw["scenarios"]["listed"].append({"name": "never", "probability": 0}))
+
+
+# file-level and numeric hostility (issue 12)
+# files that are not what they claim, encodings, numbers YAML or Python read surprisingly, magnitudes beyond the
+# schema's bounds, paths that cannot be files; special files (FIFO, devices, links, unreadable, too long a path
+# on disk, files outside the case folder) are made by tests/test_bad_inputs.py at test time
+BOM = b"\xef\xbb\xbf"
+_HIDDEN = "(content not shown: file outside the case folder)"
+_DEMAND = VALID_CSV["demand.csv"]
+
+
+def _extends_to(target: str, note: str) -> str:
+    return f"# {note}\nextends: {target}\nname: case\n"
+
+
+def _valid_with(**timeseries: str) -> str:
+    return (f"# The valid case, its time series pointing at {', '.join(timeseries.values())}.\n"
+            "extends: ../valid/case.yaml\nname: case\ntimeseries:\n" + "".join(f"  {k}: {v}\n" for k, v in timeseries.items()))
+
+
+# encoding
+case("csv_double_bom", "encoding", "line 1", "'U+FEFF (a byte-order mark) repeated'", "at most one byte-order mark",
+     file="csv_double_bom/demand.csv", csv={"demand.csv": BOM + BOM + _DEMAND.encode()})
+case("csv_stray_bom", "encoding", "line 4", "'U+FEFF (a byte-order mark)'", "at most one byte-order mark",
+     file="csv_stray_bom/demand.csv", csv={"demand.csv": _DEMAND.replace("2027-02,", "\ufeff2027-02,")})
+case("yaml_double_bom", "encoding", "line 1", "'U+FEFF (a byte-order mark) repeated'", "at most one byte-order mark",
+     data=BOM + BOM + dump(valid_case() | {"name": "yaml_double_bom"}).encode())
+case("yaml_utf16", "encoding", "(encoding)", "'byte 0xff at offset 0'", "UTF-8 text (the file starts with a UTF-16 byte-order mark",
+     data=dump(valid_case() | {"name": "yaml_utf16"}).encode("utf-16"))
+case("csv_utf16", "encoding", "(encoding)", "'byte 0xff at offset 0'", "UTF-16 byte-order mark: save it as UTF-8",
+     file="csv_utf16/demand.csv", csv={"demand.csv": _DEMAND.encode("utf-16")})
+case("csv_utf16_without_bom", "encoding", "(encoding)", "'NUL byte at offset 1 (line 1)'", "UTF-8 text without NUL bytes",
+     file="csv_utf16_without_bom/demand.csv", csv={"demand.csv": _DEMAND.encode("utf-16-le")})
+case("yaml_nul_byte", "encoding", "(encoding)", "'NUL byte at offset", "UTF-8 text without NUL bytes",
+     data=dump(valid_case() | {"name": "yaml_nul_byte"}).replace("Tiny valid", "Tiny\x00valid").encode())
+case("csv_nul_byte", "encoding", "(encoding)", "(line 4)", "UTF-8 text without NUL bytes",
+     file="csv_nul_byte/demand.csv", csv={"demand.csv": _DEMAND.replace("10.5", "10\x005")})
+
+# file kind: a file that is not the table or case it is named as
+case("csv_is_a_yaml", "file kind", "(header)", "'name: csv_is_a_yaml'", "a `period` column",
+     file="csv_is_a_yaml/demand.csv", csv={"demand.csv": dump(valid_case() | {"name": "csv_is_a_yaml"})})
+case("yaml_is_a_csv", "file kind", "(top level)", "'period,civ 2027-01,10", "a mapping of case fields",
+     data=_DEMAND.encode())
+case("csv_is_plain_text", "file kind", "(header)", "'Dear planner", "a `period` column",
+     file="csv_is_plain_text/demand.csv",
+     csv={"demand.csv": "Dear planner, the demand figures follow.\nThey are not a table: 10 t, then 10.5 t, then 11 t.\n"})
+case("csv_empty_file", "file kind", "(file)", "'(empty file)'", "a header row `period,<id>,...` and a row for every period",
+     file="csv_empty_file/demand.csv", csv={"demand.csv": ""})
+case("csv_only_comments", "file kind", "(file)", "'(only comments)'", "a header row", file="csv_only_comments/demand.csv",
+     csv={"demand.csv": "# demand to follow\n#\n\n"})
+case("csv_header_only", "file kind", "period", "'4 missing, first 2027-01'", "a row for every period 2027-01..2027-04",
+     file="csv_header_only/demand.csv", csv={"demand.csv": "period,civ\n"})
+case("csv_path_is_a_folder", "file kind", "timeseries.demand", "'valid'", "an existing CSV file", file="csv_path_is_a_folder.yaml",
+     mutate=setitem(["timeseries", "demand"], "valid"))
+case("extends_a_folder", "file kind", "extends", "'valid'", "valid is a folder)", data=_extends_to("valid", "extends a folder").encode())
+case("csv_outside_case_folder", "file kind", "(header)", repr(_HIDDEN), "a `period` column",
+     file="csv_outside_case_folder/../valid/case.yaml", files={"case.yaml": _valid_with(demand="../valid/case.yaml")})
+case("extends_outside_not_a_case", "file kind", "(top level)", repr(_HIDDEN), "a mapping of case fields",
+     file="extends_outside_not_a_case/../valid/demand.csv",
+     files={"case.yaml": _extends_to("../valid/demand.csv", "extends a CSV outside this folder")})
+case("extends_outside_other_yaml", "file kind", "extends", "'../cases.yaml'",
+     "a case YAML (1 of the top-level keys of", files={"case.yaml": _extends_to("../cases.yaml", "extends the corpus index")})
+
+# path: names that cannot be a file
+case("csv_path_blank", "path", "timeseries.demand", "' '", "(the value is blank)", mutate=setitem(["timeseries", "demand"], " "))
+case("csv_path_nul", "path", "timeseries.demand", "'valid/de\\x00mand.csv'", "has a NUL character in its name",
+     mutate=setitem(["timeseries", "demand"], "valid/de\x00mand.csv"))
+case("csv_path_too_long", "path", "timeseries.price", "'pppppppp", "is a path too long for the system",
+     mutate=setitem(["timeseries", "price"], "p" * 300 + ".csv"))
+case("extends_path_nul", "path", "extends", "'base\\x00.yaml'", "has a NUL character in its name",
+     data=b'# extends a name with a NUL character\nextends: "base\\0.yaml"\nname: nul\n')
+case("extends_path_too_long", "path", "extends", "'eeeeeeee", "is a path too long for the system",
+     data=_extends_to("e" * 300 + ".yaml", "extends a file name longer than any file system allows").encode())
+case("extends_chain_50_deep", "extends", "extends", "'e6.yaml'", "at most 5 levels of `extends`", file="extends_chain_50_deep/e5.yaml",
+     files={"case.yaml": _extends_to("e1.yaml", "the first of 50 cases, each extending the next"),
+            **{f"e{i}.yaml": _extends_to(f"e{i + 1}.yaml" if i < 49 else "../valid/case.yaml", f"level {i}") for i in range(1, 50)}})
+
+# numbers beyond the schema's bounds (prices, fees, costs, penalties <= 1e5 USD/kg; masses <= 1e6 t)
+case("price_1e300", "number", "offers[b_ox_con].price_usd_per_kg", "1e+300", "a number at most 1e5 USD/kg",
+     mutate=setitem(["offers", 1, "price_usd_per_kg"], 1e300))
+case("price_1e20", "number", "offers[b_ox_con].price_usd_per_kg", "1e+20", "a number at most 1e5 USD/kg",
+     mutate=setitem(["offers", 1, "price_usd_per_kg"], 1e20))
+case("price_just_above_bound", "number", "offers[a_mag_spot].price_usd_per_kg", "100001", "a number at most 1e5 USD/kg",
+     mutate=setitem(["offers", 3, "price_usd_per_kg"], 100001))
+case("fee_above_bound", "number", "offers[b_ox_con].reservation_fee_usd_per_kg", "10000000.0", "a number at most 1e5 USD/kg",
+     mutate=setitem(["offers", 1, "reservation_fee_usd_per_kg"], 1e7))
+case("shortage_cost_above_bound", "number", "streams[def].shortage_cost_usd_per_kg", "1e+300", "a number at most 1e5 USD/kg",
+     mutate=setitem(["streams", 1, "shortage_cost_usd_per_kg"], 1e300))
+case("capacity_above_bound", "number", "offers[a_ox_spot].capacity_t_per_period", "1000000000.0", "a number at most 1e6 t",
+     mutate=setitem(["offers", 0, "capacity_t_per_period"], 1e9))
+case("demand_above_bound", "number", "streams[def].demand_t_per_period", "2000000", "a number at most 1e6 t",
+     mutate=setitem(["streams", 1, "demand_t_per_period"], 2_000_000))
+case("stock_above_bound", "number", "stockpile[Y].initial_t_by_origin.B", "1e+20", "a number at most 1e6 t",
+     mutate=setitem(["stockpile", 0, "initial_t_by_origin", "B"], 1e20))
+case("expansion_cost_above_bound", "number", "recycling_routes[swarf_loop].expansion.cost_usd_per_t_per_period", "1e+300",
+     "a number at most 1e8 USD per t/period", mutate=setitem(["recycling_routes", 0, "expansion"],
+                                                             {"cost_usd_per_t_per_period": 1e300, "max_t_per_period": 5}))
+case("factor_above_bound", "number", "scenarios.listed[cut].effects[0].factor", "1e+300", "a number at most 100 (a multiplier)",
+     mutate=setitem(["scenarios", "listed", 1, "effects", 0, "factor"], 1e300))
+case("risk_weight_above_bound", "number", "risk.risk_weight_lambda", "1e+300", "a number at most 1000",
+     mutate=setitem(["risk", "risk_weight_lambda"], 1e300))
+case("csv_price_1e300", "number", "line 3 a_ox_spot", "'1e300'", "a number at most 1e5 (USD per kg)",
+     file="csv_price_1e300/price.csv", csv={"price.csv": replace_csv_cell("price.csv", 1, 1, "1e300")})
+case("csv_demand_above_bound", "number", "line 4 civ", "'2e6'", "a number at most 1e6 (t of magnet per period)",
+     file="csv_demand_above_bound/demand.csv", csv={"demand.csv": replace_csv_cell("demand.csv", 2, 1, "2e6")})
+case("csv_5000_digits", "number", "line 3 plant", "'99999999", "a number at most 1e6 (t per period)",
+     file="csv_5000_digits/capacity.csv", csv={"capacity.csv": replace_csv_cell("capacity.csv", 1, 2, "9" * 5000)})
+# numbers YAML or Python read surprisingly
+case("yaml_int_5000_digits", "number", "(YAML number, line", "(5000 digits)", "a number of a usable size",
+     text=lambda s: s.replace("  capacity_t: 3\n", "  capacity_t: " + "9" * 5000 + "\n"))
+case("yaml_int_400_digits", "number", "stockpile[Y].capacity_t", "99999999", "a number of a usable size",
+     text=lambda s: s.replace("  capacity_t: 3\n", "  capacity_t: " + "9" * 400 + "\n"))
+case("yaml_octal", "number", "(YAML number, line", "'014'", "reads 014 as octal): write 14",
+     text=lambda s: s.replace("  price_usd_per_kg: 14\n", "  price_usd_per_kg: 014\n"))
+case("yaml_base_60", "number", "(YAML number, line", "'1:30'", "reads 1:30 as base 60",
+     text=lambda s: s.replace("  price_usd_per_kg: 14\n", "  price_usd_per_kg: 1:30\n"))
+case("csv_dot_inf", "number", "line 3 civ", "'.inf'", "a finite number >= 0", file="csv_dot_inf/demand.csv",
+     csv={"demand.csv": replace_csv_cell("demand.csv", 1, 1, ".inf")})
+case("csv_true_cell", "number", "line 3 civ", "'True'", "a number (t of magnet per period)", file="csv_true_cell/demand.csv",
+     csv={"demand.csv": replace_csv_cell("demand.csv", 1, 1, "True")})
+case("csv_hex", "number", "line 3 civ", "'0x10'", "a number (t of magnet per period)", file="csv_hex/demand.csv",
+     csv={"demand.csv": replace_csv_cell("demand.csv", 1, 1, "0x10")})
+case("csv_underscore_digits", "number", "line 3 civ", "'1_000'", "a number (t of magnet per period)",
+     file="csv_underscore_digits/demand.csv", csv={"demand.csv": replace_csv_cell("demand.csv", 1, 1, "1_000")})
+case("csv_arabic_digits", "number", "line 3 civ", "'\u0661\u0660'", "a number (t of magnet per period)",
+     file="csv_arabic_digits/demand.csv", csv={"demand.csv": replace_csv_cell("demand.csv", 1, 1, "\u0661\u0660")})
+
+# months
+case("csv_month_without_zero", "date outside horizon", "line 3 period", "'2027-1'", "a month YYYY-MM",
+     file="csv_month_without_zero/demand.csv", csv={"demand.csv": _DEMAND.replace("2027-01,", "2027-1,")})
+case("csv_month_far_future", "date outside horizon", "line 6 period", "'9999-12'", "inside the horizon 2027-01..2027-04",
+     file="csv_month_far_future/demand.csv", csv={"demand.csv": _DEMAND.replace("2027-04,", "9999-12,")})
+case("horizon_past_year_9999", "date outside horizon", "horizon", "'(a map of 3 items)'", "a horizon that ends by 9999-12",
+     mutate=setitem(["horizon", "start_month"], "9999-12"))
+case("licence_valid_to_year_9999", "date outside horizon", "licence_rules[b_oy_cbc].valid_to", "'9999-12'",
+     "a month inside the horizon", mutate=setitem(["licence_rules", 1, "valid_to"], "9999-12"))
+case("month_arabic_digits", "date outside horizon", "horizon.start_month", "'\u0662\u0660\u0662\u0667-01'",
+     "written with the digits 0-9", mutate=setitem(["horizon", "start_month"], "\u0662\u0660\u0662\u0667-01"))
+
+# YAML documents and keys
+case("yaml_two_documents", "YAML syntax", "(YAML syntax, line", "'but found another document'", "well-formed YAML",
+     text=lambda s: s + "---\nname: second_document\n")
+case("yaml_key_10000_chars", "YAML syntax", "(YAML syntax, line", "could not find expected ':'", "keys shorter than 1024 characters",
+     text=lambda s: s + "k" * 10_000 + ": 1\n")
+case("yaml_duplicate_top_key", "YAML syntax", "(YAML key, line", "'name'", "each key once per mapping (already given on line 2)",
+     text=lambda s: s + "name: again\n")
+case("yaml_3000_unknown_keys", "unknown key", "(further problems)", "'2950 more not shown'", "a corrected file",
+     text=lambda s: s + "".join(f"extra_{i}: {i}\n" for i in range(3000)), max_lines=51)
+
+# CSV tables with very many problems: a bounded number of lines
+case("csv_100_unknown_columns", "CSV", "(header)", "'95 more unknown columns'", "only `period` and columns named one of",
+     file="csv_100_unknown_columns/demand.csv",
+     csv={"demand.csv": csv_text({"civ": [10, 10.5, 11, 11.5], **{f"extra{i}": [1, 1, 1, 1] for i in range(100)}})},
+     max_lines=6)
+case("csv_500_rows_outside", "CSV", "(further problems)", "'480 more not shown'", "a corrected file",
+     file="csv_500_rows_outside/demand.csv", csv={"demand.csv": _DEMAND + "".join(f"{2028 + i // 12}-{i % 12 + 1:02d},1\n" for i in range(500))},
+     max_lines=21)
+case("csv_cell_of_100000_digits", "CSV", "line 4 civ", "'11111111", "a number at most 1e6 (t of magnet per period)",
+     file="csv_cell_of_100000_digits/demand.csv", csv={"demand.csv": replace_csv_cell("demand.csv", 2, 1, "1" * 100_000)})
+
+
 def write(dest: Path = HERE) -> list[dict]:
     dest.mkdir(parents=True, exist_ok=True)
     for p in dest.iterdir():
@@ -385,7 +590,13 @@ def write(dest: Path = HERE) -> list[dict]:
     (dest / "extends_cycle_b.yaml").write_text("# b -> a\nextends: extends_cycle.yaml\nname: cycle_b\n")
     index = []
     for c in CASES:
-        if c["csv"] is not None:
+        if c.get("files") is not None:  # a folder of given files; its case.yaml is the case
+            d = dest / c["name"]
+            d.mkdir()
+            for fname, content in c["files"].items():
+                (d / fname).write_bytes(content if isinstance(content, bytes) else content.encode())
+            path = f"{c['name']}/case.yaml"
+        elif c["csv"] is not None:
             d = dest / c["name"]
             d.mkdir()
             (name, content), = c["csv"].items()

@@ -20,6 +20,8 @@ Modules (each one's docstring holds its rules and maths):
 - :mod:`.tables`: the tables as a whole (presence, columns, duplicate keys, nonnegativity, scenarios);
 - :mod:`.rows`: the one row reader (id checks, period labels to numbers);
 - :mod:`.scenario`: one scenario's checks, a method per constraint family;
+- :mod:`.contracts`: contract terms (the ``contracts`` table of tranches, which has no scenario
+  columns; tranche sums, band, notice, take-or-pay cost);
 - :mod:`.nonanticipativity` and :mod:`.objective`: the checks across scenarios.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 from .checks import (CHECKS, COST_TERMS, FIRST_STAGE_TERMS, MASS_ABS_T, MASS_REL, MONEY_ABS_USD, MONEY_REL,
                      NOISE_FRAC, USD_PER_T_PER_USD_PER_KG, AuditCheck, AuditReport, accumulators, mass_tol,
                      money_tol)
+from .contracts import read_tranches
 from .inputs import ELEMENT_KINDS, TERMINAL_PENALTY_MARKUP, ScenarioInputs
 from .nonanticipativity import NONANT, audit_nonanticipativity
 from .objective import audit_objective, cvar
@@ -64,10 +67,12 @@ def audit_run(run) -> AuditReport:
 
     totals = {}
     term_totals = {}
-    for data in cases:
+    inputs = [ScenarioInputs(data) for data in cases]
+    tranches = read_tranches(tables, inputs, acc, stochastic)  # first stage: one table for every scenario
+    for data, inp in zip(cases, inputs):
         scen = f"scenario={data.scenario}, " if stochastic else ""
         tb = {k: v.view(data.scenario if stochastic else None) for k, v in views.items()}
-        totals[data.scenario], term_totals[data.scenario] = ScenarioAudit(ScenarioInputs(data), tb, acc, scen).run()
+        totals[data.scenario], term_totals[data.scenario] = ScenarioAudit(inp, tb, acc, scen, tranches).run()
 
     audit_nonanticipativity(full, cases, acc["non_anticipativity"], stochastic)
     audit_objective(run, cases, totals, term_totals, kpis, tables, acc["objective"], stochastic)

@@ -34,7 +34,9 @@ eligibility            t       no element use or finished-magnet use a licence b
 licence_quota          t       covered orders <= quota x approval x quota factor, per rule and period
 supplier_capacity      t       spot <= cap x availability; nominal cap >= reservation >= committed;
                                contract purchase <= availability x reservation and
-                               >= min take x availability x reservation
+                               >= min take x availability x reservation; contract terms: reservation
+                               = committed + tranches covering it, band, notice; the ``contracts``
+                               table's terms, starts and take-or-pay tonnes
 finished_magnets       t       magnets used <= magnets arrived, per material, origin, period
 demand                 t       made + bought + shortage = demand; shortage within the service level;
                                the ``shortages`` table's columns agree
@@ -50,7 +52,8 @@ recovery               t       the ``recovered`` table = feed x content x recove
 diversification        t       selected <= max share x basis, per limit and calendar year
 non_anticipativity     t       reservations, expansions and every decision of periods <= W identical
                                across scenarios
-cost_columns           USD     purchases.cost_usd, reservations.fee_usd, expansions.cost_usd
+cost_columns           USD     purchases.cost_usd, reservations.fee_usd, expansions.cost_usd,
+                               contracts.fee_usd and take_or_pay_max_usd
 cost_terms             USD     every term of the ``costs`` table recomputed from tables and inputs
 objective              USD     totals vs kpis: objective_usd, first_stage_cost_usd, scenario_cost_usd,
                                cost_parts_usd (deterministic); per-scenario totals (``scenarios`` table),
@@ -80,7 +83,7 @@ K = USD_PER_T_PER_USD_PER_KG
 # The audit states which terms are first-stage itself (from the model's definition), not from
 # model.terms: it checks the costs table's stage column against this independent statement.
 FIRST_STAGE_TERMS = ("reservation_fees", "capacity_expansion")
-COST_TERMS = ("purchases", "reservation_fees", "conversion", "shortage_penalty", "holding", "floor_penalty",
+COST_TERMS = ("purchases", "reservation_fees", "take_or_pay", "conversion", "shortage_penalty", "holding", "floor_penalty",
               "terminal_penalty", "recycling", "swarf_credit", "capacity_expansion")
 
 

@@ -14,6 +14,9 @@ Families and what they check (masses in t; t = 1..T; ``x`` the reported value):
 - supplier capacity (``reservations``): only contracts reserve; nominal cap >= reservation >=
   committed; the table's purchased_t = the purchases; fee = reserved x fee x K; spot q <= cap x
   availability; contract q <= availability x reservation and >= min take x availability x reservation;
+- contract terms (:mod:`.contracts`): reservation = committed + the tranches of the ``contracts`` table
+  covering the period; within the band; at most the committed volume within the notice; the
+  take-or-pay cost = sum of price x max(0, share x availability x reservation - purchased) x K;
 - licence quota: sum of covered orders <= quota x approval (case-by-case; 1 otherwise) x the
   scenario's quota factor, per rule and period in force;
 - production: recipes of the stream's grade; sum of made <= plant capacity;
@@ -38,7 +41,9 @@ Families and what they check (masses in t; t = 1..T; ``x`` the reported value):
   the element content of purchases at arrival (plus recovered element, origin group and route
   country, for ``basis: supply``);
 - cost terms: every row of ``costs`` = the term recomputed from the tables and inputs (``stage``
-  first for ``FIRST_STAGE_TERMS``, second otherwise).
+  first for ``FIRST_STAGE_TERMS``, second otherwise): the sum over the periods of
+  :func:`.costing.term_period_costs` on the plan read here (:meth:`ScenarioAudit.plan`), the one
+  statement of each term's arithmetic, which :mod:`model.results.costs` reports by period.
 
 Glossary of the short names: o offer, op / pl a period label as reported, t period number, a arrival
 period, q purchased t, r reserved t, e element, g origin group, m material, s stream, rc recipe, k
@@ -52,7 +57,9 @@ from collections import defaultdict
 
 from model.input.schema import SWARF_FEED
 
-from .checks import COST_TERMS, FIRST_STAGE_TERMS, MASS_ABS_T, K, fmt as _f, mass_tol, money_tol
+from .checks import COST_TERMS, FIRST_STAGE_TERMS, MASS_ABS_T, fmt as _f, mass_tol, money_tol
+from .contracts import check_reservations
+from .costing import Plan, expansion_usd, fee_usd, purchase_usd, term_period_costs, terminal_gaps
 from .inputs import ELEMENT_KINDS, ScenarioInputs
 from .rows import RowReader, View
 
@@ -68,8 +75,10 @@ def _compare(acc, a: dict, b: dict, where, signed: bool = False, scale: float = 
 class ScenarioAudit:
     """The checks of one scenario; :meth:`run` returns its recomputed total cost and cost terms."""
 
-    def __init__(self, inp: ScenarioInputs, views: dict[str, View], acc: dict, scen: str):
+    def __init__(self, inp: ScenarioInputs, views: dict[str, View], acc: dict, scen: str,
+                 tranches: dict | None = None):
         self.inp, self.acc, self.scen = inp, acc, scen
+        self.tranches = tranches or {}  # offer -> [(start, term, volume)], from the contracts table
         self.data, self.case, self.T, self.lab = inp.data, inp.case, inp.T, inp.lab
         self.rows = RowReader(views, inp.t_of, acc["table_integrity"], scen)
         self.cost: dict[str, float] = {}  # recomputed cost terms
@@ -79,6 +88,7 @@ class ScenarioAudit:
         self.reported_arrivals()
         self.reservations()
         self.supplier_capacity()
+        self.contract_terms()
         self.licence_quota()
         self.production()
         self.element_use()
@@ -96,8 +106,8 @@ class ScenarioAudit:
         self.strategic_floor()
         self.terminal()
         self.diversification()
-        self.other_costs()
-        recomputed = {term: self.cost[term] for term in COST_TERMS}
+        self.cost_by_period = term_period_costs(self.inp, self.plan())  # term -> USD per period
+        self.cost = recomputed = {term: sum(self.cost_by_period[term]) for term in COST_TERMS}
         self.cost_terms(recomputed)
         self.terminal_requirement()
         return sum(recomputed.values()), recomputed
@@ -112,7 +122,6 @@ class ScenarioAudit:
         self.elem_arr = elem_arr = defaultdict(float)  # (e, g, a)
         self.scrap_arr = scrap_arr = defaultdict(float)  # (m, a)
         self.mag_arr = mag_arr = defaultdict(float)  # (m, g, a)
-        cost_purchases = 0.0
         at = self.acc["arrival_timing"]
         costcol = self.acc["cost_columns"]
         for t, (o, op, q, p, c, sup, ctry, g, mat, kind, ap) in rows.read("purchases", (
@@ -141,8 +150,7 @@ class ScenarioAudit:
                                                       f"{a - T} period(s) after the horizon")
                 continue
             purchased[o, t] = purchased.get((o, t), 0.0) + q
-            cost = q * p_in * K
-            cost_purchases += cost
+            cost = purchase_usd(p_in, q)
             costcol.add(abs(c - cost), money_tol(c, cost),
                         lambda: f"{scen}purchases: offer {o}, order {op}: cost_usd {_f(c)}, recomputed {_f(cost)}")
             m = inp.mats[off.material]
@@ -154,7 +162,6 @@ class ScenarioAudit:
                 scrap_arr[m.id, a] += q
             elif m.kind == "magnet":
                 mag_arr[m.id, off.origin_group, a] += q
-        self.cost["purchases"] = cost_purchases
 
     def reported_arrivals(self) -> None:
         """The ``arrivals`` table = the element content of the purchases, at their arrival."""
@@ -178,7 +185,6 @@ class ScenarioAudit:
         cap = self.data.capacity_t_per_period
         sc, at, costcol = self.acc["supplier_capacity"], self.acc["arrival_timing"], self.acc["cost_columns"]
         self.reserved = reserved = {}
-        cost_fees = 0.0
         for t, (o, pl, r, q_rep, fee) in rows.read("reservations", ("offer", "period", "reserved_t", "purchased_t",
                                                                     "fee_usd"), (("offer", "offer", inp.offers),),
                                                    "period"):
@@ -192,8 +198,7 @@ class ScenarioAudit:
             q = purchased.get((o, t), 0.0)
             sc.add(abs(q_rep - q), mass_tol(q_rep, q),
                    lambda: f"{scen}reservations: offer {o}, {pl}: purchased_t {_f(q_rep)} t, purchases table {_f(q)} t")
-            f_usd = r * off.reservation_fee_usd_per_kg * K
-            cost_fees += f_usd
+            f_usd = fee_usd(off, r)
             costcol.add(abs(fee - f_usd), money_tol(fee, f_usd),
                         lambda: f"{scen}reservations: offer {o}, {pl}: fee_usd {_f(fee)}, recomputed {_f(f_usd)}")
             nominal = cap[o][t - 1]
@@ -203,7 +208,6 @@ class ScenarioAudit:
             if committed > 0:
                 sc.add(committed - r, mass_tol(r, committed),
                        lambda: f"{scen}offer {o}, {pl}: reservation {_f(r)} t < committed {_f(committed)} t")
-        self.cost["reservation_fees"] = cost_fees
 
     def supplier_capacity(self) -> None:
         """Per offer and order period arriving in the horizon: spot within capacity, contracts within reservation."""
@@ -236,6 +240,10 @@ class ScenarioAudit:
                         sc.add(lo - q, mass_tol(q, lo),
                                lambda: f"{scen}offer {o}, {lab(t)}: contract purchase {_f(q)} t < minimum take "
                                        f"{_f(off.min_take_frac)} x availability {_f(av)} x reservation {_f(r)} t")
+
+    def contract_terms(self) -> None:
+        """Reservations made of tranches, within the band and the notice (:mod:`.contracts`)."""
+        check_reservations(self.inp, self.reserved, self.tranches, self.acc["supplier_capacity"], self.scen)
 
     # ---- licence quotas
 
@@ -408,7 +416,6 @@ class ScenarioAudit:
         inp, T, scen, rows = self.inp, self.T, self.scen, self.rows
         rcap, costcol = self.acc["recycling_capacity"], self.acc["cost_columns"]
         self.expansion = expansion = {}
-        cost_exp = 0.0
         for _, (k, add, uf, c) in rows.read("expansions", ("route", "added_t_feed_per_period", "usable_from", "cost_usd"),
                                             (("route", "route with an expansion", inp.expandable),)):
             ex = inp.routes[k].expansion
@@ -419,25 +426,21 @@ class ScenarioAudit:
                 rows.problem(lambda: f"expansions: route {k} usable_from {uf!r}, expected {want!r}")
             rcap.add(add - ex.max_t_per_period, mass_tol(add, ex.max_t_per_period),
                      lambda: f"{scen}route {k}: expansion {_f(add)} t/period > max {_f(ex.max_t_per_period)}")
-            cu = add * ex.cost_usd_per_t_per_period
-            cost_exp += cu
+            cu = expansion_usd(ex, add)
             costcol.add(abs(c - cu), money_tol(c, cu),
                         lambda: f"{scen}expansions: route {k}: cost_usd {_f(c)}, recomputed {_f(cu)}")
-        self.cost["capacity_expansion"] = cost_exp
 
     def recycling_flows(self) -> None:
-        """Feed per route, swarf and scrap fed, element recovered (feed x content x recovery), recycling cost."""
+        """Feed per route, swarf and scrap fed, element recovered (feed x content x recovery)."""
         inp = self.inp
         self.feed_kt = feed_kt = defaultdict(float)
         self.swarf_fed = swarf_fed = defaultdict(float)  # (recipe, t)
         self.scrap_fed = scrap_fed = defaultdict(float)  # (material, t)
         self.recovered = recovered = defaultdict(float)  # (e, g, t)
         self.div_recycled = div_recycled = []  # (e, g, country, t, x)
-        cost_recycling = 0.0
         for (k, src, t), x in self.feed.items():
             rt = inp.routes[k]
             feed_kt[k, t] += x
-            cost_recycling += rt.cost_usd_per_kg_feed * x * K
             if rt.feed == SWARF_FEED:
                 swarf_fed[src, t] += x
             else:
@@ -448,7 +451,6 @@ class ScenarioAudit:
                 if c > 0:
                     recovered[e, rt.output_origin_group, t] += rho * c * x
                     div_recycled.append((e, rt.output_origin_group, rt.country or rt.output_origin_group, t, rho * c * x))
-        self.cost["recycling"] = cost_recycling
 
     def recycling_capacity(self) -> None:
         """Feed <= availability x (capacity + expansion once built), per route and period."""
@@ -470,10 +472,6 @@ class ScenarioAudit:
     def swarf_and_scrap(self) -> None:
         """Swarf fed <= (1/yield - 1) x made, per recipe and period; scrap fed <= scrap arrived."""
         inp, lab, scen = self.inp, self.lab, self.scen
-        swarf_gen_total = 0.0
-        for (rc, t), x in self.made_rt.items():
-            swarf_gen_total += (1 / inp.y - 1) * x
-        self.swarf_gen_total = swarf_gen_total
         _compare(self.acc["swarf_feed"], self.swarf_fed, self.made_rt,
                  lambda k, f_, g_: f"{scen}recipe {k[0]}, {lab(k[1])}: swarf fed {_f(f_)} t > swarf generated "
                                    f"(1/yield - 1) x made = {_f(g_)} t", signed=True, scale=1 / inp.y - 1)
@@ -538,11 +536,8 @@ class ScenarioAudit:
                                                         period="period"):
             by_el[e, t] = (st_, cap_, fl_, fs)
         scap = self.acc["stock_capacity"]
-        cost_holding = 0.0
         for e, s, t, x, row in self._element_periods():
             ecap = s.capacity_t if s is not None else 0.0
-            hold = s.holding_cost_usd_per_kg_per_period if s is not None else 0.0
-            cost_holding += hold * x * K
             scap.add(x - ecap, mass_tol(x, ecap),
                      lambda: f"{scen}element {e}, {lab(t)}: stock {_f(x)} t > capacity {_f(ecap)} t")
             if row is None:
@@ -554,13 +549,12 @@ class ScenarioAudit:
                          lambda: f"{scen}stock_by_element: element {e}, {lab(t)}: stock_t {_f(st_)} t, sum of stock {_f(x)} t")
                 scap.add(abs(cap_ - ecap), mass_tol(cap_, ecap),
                          lambda: f"{scen}stock_by_element: element {e}, {lab(t)}: capacity_t {_f(cap_)} t, input {_f(ecap)} t")
-        self.cost["holding"] = cost_holding
 
     def strategic_floor(self) -> None:
         """floor_t as derived; hard floor: stock >= floor; penalised floor: shortfall = max(0, floor - stock)."""
         inp, lab, scen, stocked_elements = self.inp, self.lab, self.scen, self.stocked_elements
         fl = self.acc["strategic_floor"]
-        cost_floor = 0.0
+        self.floor_shortfall = shortfall = {}  # (e, t) -> t, as the floor penalty counts it
         for e, s, t, x, row in self._element_periods():
             floor = inp.floor.get(e, 0.0)
             hard = bool(getattr(s, "floor_hard", False)) if s is not None else False
@@ -585,23 +579,13 @@ class ScenarioAudit:
                                    f"stock {_f(x)}) t")
             else:
                 fl.add(fs, MASS_ABS_T, lambda: f"{scen}element {e}, {lab(t)}: shortfall {_f(fs)} t but no floor")
-            cost_floor += fpen * fs * K
-        self.cost["floor_penalty"] = cost_floor
+            shortfall[e, t] = fs
 
     def terminal(self) -> None:
-        """The terminal penalty due: penalty x max(0, requirement - stock[T]) per stocked element."""
-        inp, stock_et = self.inp, self.stock_et
-        cost_terminal = 0.0
-        self.term_detail = term_detail = []
-        for e in sorted(self.stocked_elements):
-            req = inp.terminal.get(e, 0.0)
-            if req <= 0:
-                continue
-            gap = max(0.0, req - stock_et.get((e, self.T), 0.0))
-            if gap > 0:
-                term_detail.append(f"{e} {_f(gap)} t x {_f(inp.terminal_pen[e])} USD/kg")
-            cost_terminal += inp.terminal_pen[e] * gap * K
-        self.cost["terminal_penalty"] = cost_terminal
+        """What the terminal penalty due is made of (its cost: :func:`.costing.term_period_costs`), for the messages."""
+        inp = self.inp
+        gaps = terminal_gaps(inp, Plan(stock=self.stock_et, stocked=self.stocked_elements))
+        self.term_detail = [f"{e} {_f(gap)} t x {_f(inp.terminal_pen[e])} USD/kg" for e, gap in gaps.items() if gap > 0]
 
     def terminal_requirement(self) -> None:
         """The terminal penalty the ``costs`` table pays covers the penalty due."""
@@ -646,14 +630,11 @@ class ScenarioAudit:
 
     # ---- cost terms
 
-    def other_costs(self) -> None:
-        """The terms no table row carries: conversion, shortage penalty, swarf credit."""
-        case, inp = self.case, self.inp
-        self.cost["conversion"] = case.plant.conversion_cost_usd_per_kg * sum(self.made.values()) * K
-        self.cost["shortage_penalty"] = sum(inp.streams[s].shortage_cost_usd_per_kg * x * K
-                                            for (s, t), x in self.shortage.items())
-        self.cost["swarf_credit"] = -case.plant.swarf_credit_usd_per_kg * (self.swarf_gen_total
-                                                                          - sum(self.swarf_fed.values())) * K
+    def plan(self) -> Plan:
+        """The plan as read and checked here, as the cost terms need it (:class:`.costing.Plan`)."""
+        return Plan(purchased=self.purchased, reserved=self.reserved, made=self.made, shortage=self.shortage,
+                    stock=self.stock_et, stocked=self.stocked_elements, floor_shortfall=self.floor_shortfall,
+                    feed=self.feed, expansion=self.expansion)
 
     def cost_terms(self, recomputed: dict) -> None:
         """Each row of the ``costs`` table: a known term, of its stage, = the term recomputed."""
