@@ -57,6 +57,9 @@ def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 
     ``root``: the folder of the case first read; a case extended from outside it is read, but no issue
     quotes its text, and its top-level keys must all be case fields."""
     if not isinstance(raw, dict) or "extends" not in raw:
+        if isinstance(raw, dict) and CHANGES in raw and depth == 0:
+            raise InputError([InputIssue(str(path), CHANGES, "(given)", "`changes` only in a case that `extends` another "
+                                                                       "(edit the fields themselves here)")])
         return raw
     root = path.parent if root is None else root
     shown = str(path)
@@ -92,8 +95,30 @@ def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 
         parent = dict(parent)
         parent["timeseries"] = {k: (os.path.relpath(ppath.parent / v, path.parent) if isinstance(v, str) else v)
                                 for k, v in ts.items()}
-    child = {k: v for k, v in raw.items() if k != "extends"}
-    return _deep_merge(parent, child)
+    child = {k: v for k, v in raw.items() if k not in ("extends", CHANGES)}
+    return _apply_changes(_deep_merge(parent, child), raw.get(CHANGES), shown)
+
+
+CHANGES = "changes"  # in a case that extends another: dotted path -> value, applied after the merge
+
+
+def _apply_changes(merged: dict, changes: object, shown: str) -> dict:
+    """``changes: {offers[cn_dy_oxide_spot].price_usd_per_kg: 300, ...}`` in a case that ``extends``
+    another changes single fields of the merged case, list entries addressed by id (lists are
+    otherwise replaced whole by the child's). Each path and value is checked like any input."""
+    if changes is None:
+        return merged
+    if not isinstance(changes, dict) or not changes:
+        raise InputError([InputIssue(shown, CHANGES, _plain_value(changes),
+                                     "a map of dotted paths to values, e.g. offers[ID].price_usd_per_kg: 300")])
+    from model.input.dotted import set_dotted
+
+    for key, value in changes.items():
+        if not isinstance(key, str) or isinstance(value, (dict, list)):
+            raise InputError([InputIssue(shown, f"{CHANGES}.{key}", _plain_value(value),
+                                         "a dotted path (text) mapped to a single value")])
+        merged = set_dotted(merged, key, value, shown)
+    return merged
 
 
 def _case_from_mapping(raw: object, path: Path) -> CaseData:
@@ -159,6 +184,11 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
     def resolve(kind: str, ident: str, scalar: float | None, field: str, where: str) -> list[float]:
         if ident in series[kind]:
             from_csv.add(f"{kind}:{ident}")
+            if scalar is not None:  # two sources for one series: an override, a sweep or `changes` of the
+                # scalar would otherwise do nothing, silently
+                issues.append(InputIssue(shown, f"{where}.{field}", scalar,
+                                         f"blank: the {kind} CSV (timeseries.{kind}) has a `{ident}` column, which "
+                                         f"gives this series (give one or the other)"))
             return series[kind][ident]
         if scalar is None:
             if kind in unchecked and (unchecked[kind] is None or ident in unchecked[kind]):

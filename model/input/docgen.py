@@ -96,7 +96,17 @@ def render() -> str:
         "",
         "A case may start with `extends: other.yaml`: it then starts from that case and overrides its keys",
         "(maps are merged key by key, lists and values replaced). `inputs/sampled.yaml` extends `base.yaml`",
-        "this way, changing only its name and scenario sampling.",
+        "this way, changing only its name and scenario sampling. To change one entry of a list rather than",
+        "replace the list, give `changes:`, a map of dotted paths (list entries by id) to values, applied after",
+        "the merge and checked like any input:",
+        "",
+        "```yaml",
+        "extends: base.yaml",
+        "name: dear_dysprosium",
+        "changes:",
+        "  offers[lynas_dy_oxide_contract].price_usd_per_kg: 900",
+        "  stockpile[Dy].floor_months_of_use: 4",
+        "```",
         "",
     ]
     from model.input.examples import example_lines  # a short YAML example per section (model/input/examples.py)
