@@ -2,7 +2,7 @@
 
     python solve.py [INPUT.yaml] [--out DIR] [...]          solve and write reports/<case>/
     python solve.py sweep INPUT.yaml --set KEY=V1,V2,... [--set KEY2=...]   sweep input scalars (a grid): reports/<case>-sweep/
-    python solve.py compare REPORT_A REPORT_B               KPI differences of two report directories
+    python solve.py compare REPORT_A REPORT_B [...]         compare report folders (headline, cost bridge, plan, inputs)
     python solve.py check BASELINE.json [--rtol R] [--update]   regression check against a baseline
 
 Every subcommand runs inside one error boundary (:mod:`model.app.boundary`, which lists the exit
@@ -27,7 +27,7 @@ from model.app.cliargs import OneLineParser, checked_numbers  # noqa: E402
 DEFAULT_INPUT = "inputs/base.yaml"
 SUBCOMMAND_HELP = """subcommands (each has its own --help):
   sweep INPUT.yaml --set KEY=V1,V2,...   solve the plan for each value of an input scalar (repeat --set: a grid)
-  compare REPORT_A REPORT_B              KPI differences of two report folders
+  compare REPORT_A REPORT_B [...]        compare report folders: headline, cost bridge, plan and inputs
   check BASELINE.json [--update]         regression check of a case against a baseline
 
 exit codes: 0 done, 1 check found moved values, 2 bad input or option, 3 no proven optimal plan,
@@ -150,39 +150,29 @@ def main_sweep(argv: list[str]) -> int:
     return EXIT["done"]
 
 
-HEADLINE_KPIS = ("objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_stage_cost_usd", "evpi_usd", "vss_usd",
-                 "penalties_usd", "supply_cost_usd_per_kg_magnet", "magnets_delivered_t")
-
-
 def main_compare(argv: list[str]) -> int:
-    p = OneLineParser(prog="magnet-supply-risk compare", description="KPI differences between two runs.")
-    p.add_argument("a", help="report directory A (holds kpis.json)")
-    p.add_argument("b", help="report directory B")
-    p.add_argument("--out", default=None, help="where to write the table (default reports/compare-<A>-vs-<B>/)")
+    p = OneLineParser(prog="magnet-supply-risk compare",
+                      description="Compare report folders: headline in one vocabulary for every mode, cost bridge, "
+                                  "plan and input differences.")
+    p.add_argument("reports", nargs="+", metavar="REPORT", help="two or more report folders (each holds kpis.json)")
+    p.add_argument("--out", default=None, help="where to write the tables (default reports/compare-<A>-vs-<B>/)")
     args = p.parse_args(argv)
-    from model.report.compare import kpi_differences, read_report_kpis, write_compare_report
+    from model.errors import InputError, InputIssue
+    from model.report.compare import compare_reports, read_report, summary_lines, write_compare_report
 
-    a, b = Path(args.a), Path(args.b)
-    docs = [read_report_kpis(d) for d in (a, b)]  # both checked before anything is written
-    df = kpi_differences(*docs)
-    out = Path(args.out) if args.out else Path("reports") / f"compare-{a.name}-vs-{b.name}"
-    write_compare_report(df, a, b, out, ["solve.py", "compare", *argv])
-    moved = df[df.b_minus_a.fillna(1).abs() > 1e-9].copy()
-    print(f"{len(moved)} of {len(df)} KPIs differ between {a} and {b}.")
-
-    def show(rows) -> None:
-        for r in rows.itertuples(index=False):
-            rel = "" if r.relative_change != r.relative_change else f" ({100 * r.relative_change:+.2f} %)"
-            shown = ["(absent)" if x is None or x != x else f"{x:,.6g}" for x in (r.a, r.b)]
-            print(f"  {r.kpi}: {shown[0]} -> {shown[1]}{rel}")
-
-    head = df[df.kpi.isin(HEADLINE_KPIS) | df.kpi.str.endswith("fill_rate")]
-    print("headline:")
-    show(head)
-    moved["order"] = moved.relative_change.abs().fillna(float("inf"))
-    print("largest relative changes:")
-    show(moved[~moved.kpi.isin(head.kpi)].sort_values("order", ascending=False).head(25))
-    print(f"table: {out}/kpi_differences.csv")
+    if len(args.reports) < 2:
+        raise InputError([InputIssue("(command line)", "reports", " ".join(args.reports),
+                                     "at least two report folders to compare")])
+    reports = [read_report(d) for d in args.reports]  # every folder checked before anything is written
+    c = compare_reports(reports)
+    a, b = Path(args.reports[0]), Path(args.reports[1])
+    name = f"compare-{a.name}-vs-{b.name}" if len(reports) == 2 else f"compare-{a.name}-and-{len(reports) - 1}-more"
+    out = Path(args.out) if args.out else Path("reports") / name
+    write_compare_report(c, out, ["solve.py", "compare", *argv])
+    lines = summary_lines(c, console=True)
+    cut = next((i for i, ln in enumerate(lines) if ln.startswith("## Plan")), len(lines))
+    print("\n".join(lines[:cut]).rstrip())
+    print(f"tables: {out}/ (headline, cost_bridge, plan_differences, input_differences, kpi_differences .csv)")
     return EXIT["done"]
 
 

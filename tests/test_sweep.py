@@ -342,7 +342,7 @@ def test_compare_two_runs(tmp_path):
     out = tmp_path / "cmp"
     p = cli("compare", a, b, "--out", out)
     assert p.returncode == 0, p.stderr
-    assert "KPIs differ" in p.stdout and "objective_usd" in p.stdout
+    assert "Cost bridge" in p.stdout and "objective_usd" in p.stdout
     df = pd.read_csv(out / "kpi_differences.csv")
     row = df[df.kpi == "objective_usd"].iloc[0]
     ka = json.loads((a / "kpis.json").read_text())["objective_usd"]

@@ -4,13 +4,15 @@ never leaves a half-written report and never clobbers the previous one):
 
     <table>.csv      one tidy CSV per table of :mod:`model.results.tables`
     kpis.json        the KPIs (deterministic for a given input) plus a ``run`` block (timings, versions)
+    inputs.json      the validated case and the time series it was solved with (``compare`` diffs it)
     summary.md       a two-minute read for a planner (:mod:`model.report.markdown`)
-    plan.xlsx        the KPIs and every table for finance (:mod:`model.report.excel`)
+    plan.xlsx        the finance workbook: overview, cost by year, budget, expected plan, contracts,
+                     scenarios, assumptions (:mod:`model.report.excel`)
     report.html      one self-contained page with plots (:mod:`model.report.html`)
     manifest.json    input file hashes, package and solver versions, solver options, timings, command line
                      (:mod:`model.report.manifest`)
 
-The other reports: a sweep's in :mod:`model.report.sweep`, the KPI differences of two runs in
+The other reports: a sweep's in :mod:`model.report.sweep`, the comparison of report folders in
 :mod:`model.report.compare`.
 """
 
@@ -33,6 +35,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.app.run import Run
 
 
+def inputs_document(run: Run) -> dict:
+    """inputs.json: the validated case and the time series it was solved with (``compare`` diffs it),
+    to 9 significant digits (an expected-value run's mean series then differ from the case's only
+    where a scenario changes them)."""
+    d = run.data
+
+    def series(m) -> dict:
+        return {k: [float(f"{x:.9g}") for x in v] for k, v in m.items()}
+
+    return {"case": d.case.model_dump(mode="json"),
+            "series": {"demand_t_per_period": series(d.demand_t_per_period),
+                       "price_usd_per_kg": series(d.price_usd_per_kg),
+                       "capacity_t_per_period": series(d.capacity_t_per_period)}}
+
+
 def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None,
                  extra_files: dict[str, Path] | None = None, phases_s: dict[str, float] | None = None) -> Path:
     """Write every report file for ``run`` into ``out_dir`` atomically; returns the directory.
@@ -50,6 +67,7 @@ def write_report(run: Run, out_dir: str | Path, argv: list[str] | None = None,
             kpis = dict(run.solution.kpis)
             kpis["run"] = {"timings_s": run.timings_s, "packages": package_versions()}
             (tmp / "kpis.json").write_text(json.dumps(kpis, indent=2, sort_keys=False) + "\n")
+            (tmp / "inputs.json").write_text(json.dumps(inputs_document(run), indent=1, sort_keys=True) + "\n")
             (tmp / "summary.md").write_text(summary_markdown(run))
             man = manifest(run, argv or sys.argv)
             if phases_s:
