@@ -58,6 +58,7 @@ from model.input.warnings import WARNINGS_LEAD, WARNINGS_TITLE
 from model.components.catalogue import MARGINAL_KINDS
 from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now,
                                    plan_by_supplier_month)
+from model.report.finance_view import evpi_vss_unit, pv_note, years
 from model.terms import PENALTY_TERMS
 from model.units import KG_PER_T
 
@@ -347,19 +348,30 @@ def _headline(c: _Ctx) -> str:
     out = []
     if c.stoch:
         a = k["cvar_alpha"]
+        unit = evpi_vss_unit(c.run)
         cards = [("Expected total cost", usd_m(k["expected_cost_usd"])),
                  (f"CVaR {a:g} of cost", usd_m(k["cvar_cost_usd"])),
-                 ("First-stage cost", usd_m(k["first_stage_cost_usd"])),
-                 ("EVPI", usd_m(k.get("evpi_usd"))),
-                 ("VSS", usd_m(k.get("vss_usd")))]
+                 ("Present value of expected cost", usd_m(k.get("present_value_usd"))),
+                 ("Spend decided now", usd_m(k.get("spend_decided_now_usd"))),
+                 ("EVPI" + ("" if unit == "USD" else " (objective units)"), usd_m(k.get("evpi_usd"))),
+                 ("VSS" + ("" if unit == "USD" else " (objective units)"), usd_m(k.get("vss_usd")))]
         pairs = [
             ("Objective (expected cost + lambda x CVaR of cost)", usd_m(k["objective_usd"])),
             ("Expected total cost", usd_m(k["expected_cost_usd"])),
             (f"CVaR {a:g} of total cost (mean of the worst {100 * (1 - a):.0f} % of outcomes)", usd_m(k["cvar_cost_usd"])),
+            ("Present value of the expected cost", usd_m(k.get("present_value_usd"))),
             ("First-stage cost (reservation fees, capacity expansion)", usd_m(k["first_stage_cost_usd"])),
-            (EVPI_LABEL, usd_m(k.get("evpi_usd"))),
-            (VSS_LABEL,
+            ("Spend decided now (fees, expansion and every order of the first stage)",
+             usd_m(k.get("spend_decided_now_usd"))),
+            (f"{EVPI_LABEL} ({unit})", usd_m(k.get("evpi_usd")) if k.get("evpi_usd") is not None
+             else f"n/a ({k.get('evpi_note') or 'not computed'})"),
+            (f"{VSS_LABEL} ({unit})",
              usd_m(k["vss_usd"]) if k.get("vss_usd") is not None else f"n/a ({k.get('vss_note') or 'not computed'})"),
+        ] + ([] if unit == "USD" else [
+            ("EVPI in expected cost (USD)", usd_m(k.get("evpi_expected_cost_usd"))),
+            ("VSS in expected cost (USD; negative: the plan pays expected cost for a lower CVaR)",
+             usd_m(k.get("vss_expected_cost_usd"))),
+        ]) + [
             ("Scenarios", f"{k['scenario_count']} scenarios"),
             ("Risk weight lambda on CVaR", f"{k['risk_weight_lambda']:g} (dimensionless)"),
         ]
@@ -383,7 +395,10 @@ def _headline(c: _Ctx) -> str:
         pairs = [
             ("Total cost (objective)", usd_m(k["objective_usd"])),
             ("of which penalties (shortage, stockpile floor, terminal stock)", usd_m(k["penalties_usd"])),
+            ("Present value of the total cost", usd_m(k.get("present_value_usd"))),
             ("First-stage cost (reservation fees, capacity expansion)", usd_m(k["first_stage_cost_usd"])),
+            ("Spend decided now (fees, expansion and every order of the first stage)",
+             usd_m(k.get("spend_decided_now_usd"))),
             ("Magnets delivered", tonnes(k["magnets_delivered_t"])),
             ("Supply cost per kg of magnet delivered (excl. penalties)", "n/a" if cpk is None else f"{cpk:,.2f} USD/kg"),
             ("Total cost per kg of magnet delivered", "n/a" if tpk is None else f"{tpk:,.2f} USD/kg"),
@@ -763,6 +778,45 @@ def _costs(c: _Ctx) -> str:
                         "share of total (%)": 100 * df.cost_usd / total if total else 0.0})
     tab.loc[len(tab)] = ["total", "", float(df.cost_usd.sum()) / 1e6, 100.0 * float(df.cost_usd.sum()) / total if total else 0.0]
     out.append(_table(tab, {"share of total (%)": ",.1f"}, total=True))
+    out.append(_cost_by_year(c))
+    return "".join(out)
+
+
+def _cost_by_year(c: _Ctx) -> str:
+    """Cost by calendar year, its present value and the budget view (decided now, committed, the rest)."""
+    y = years(c.run)
+    if not len(y):
+        return ""
+    out = [f"<h3>{_e(c.cap('cost by year, present value and budget'))}</h3>",
+           _p("Each cost falls in the period it is paid (orders in their order month, fees in the reserved month). "
+              "Decided now: reservation fees, recycling expansion and every order of the first stage. Committed: "
+              "what later contracts oblige (minimum take, take-or-pay). Scenario-dependent: the rest, which adapts "
+              "to the scenario. " + pv_note(c.run), "note")]
+    fig, ax = _new_fig((8.0, 3.2))
+    x = np.arange(len(y))
+    bottom = np.zeros(len(y))
+    colours = {"decided_now": "#1f77b4", "committed": "#9467bd", "scenario_dependent": "#aec7e8"}
+    labels = {"decided_now": "decided now", "committed": "committed by contracts", "scenario_dependent": "scenario-dependent"}
+    for k in ("decided_now", "committed", "scenario_dependent"):
+        if f"{k}_usd" in y.columns:
+            v = y[f"{k}_usd"].to_numpy(dtype=float) / 1e6
+            ax.bar(x, v, bottom=bottom, color=colours[k], label=labels[k], width=0.6)
+            bottom += v
+    ax.plot(x, y.pv_usd / 1e6, "D", color="#111", ms=5, label="present value")
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(v) for v in y.year])
+    ax.set_ylabel(f"{c.exp_word}cost (USD M)")
+    ax.set_title(c.cap("cost by year: budget view"))
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    out.append(_figure(fig, "Stacked bars of cost by year: decided now, committed, scenario-dependent; present value"))
+    tab = pd.DataFrame({"year": y.year.astype(str), "cost (USD M)": y.cost_usd / 1e6, "present value (USD M)": y.pv_usd / 1e6})
+    for k, lbl in (("decided_now", "decided now (USD M)"), ("committed", "committed (USD M)"),
+                   ("scenario_dependent", "scenario-dependent (USD M)")):
+        if f"{k}_usd" in y.columns:
+            tab[lbl] = y[f"{k}_usd"] / 1e6
+    tab.loc[len(tab)] = ["total", *[float(tab[col].sum()) for col in tab.columns[1:]]]
+    out.append(_table(tab, {col: ",.2f" for col in tab.columns[1:]}, total=True))
     return "".join(out)
 
 

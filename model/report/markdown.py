@@ -17,6 +17,7 @@ from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_
 from model.input.warnings import WARNINGS_LEAD, WARNINGS_TITLE
 from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now,
                                    plan_by_supplier_month)
+from model.report.finance_view import evpi_vss_unit, pv_note, years
 from model.units import KG_PER_T
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,6 +184,25 @@ def _purchases(t: dict[str, pd.DataFrame], weight: pd.Series | None, title: str)
             "Period by period: `purchases.csv` and `reservations.csv`.\n"]
 
 
+def _by_year(run: Run) -> list[str]:
+    y = years(run)
+    if not len(y):
+        return []
+    stoch = run.mode == "stochastic"
+    view = pd.DataFrame({"year": y.year.astype(str), ("expected cost (USD M)" if stoch else "cost (USD M)"): y.cost_usd / 1e6,
+                         "present value (USD M)": y.pv_usd / 1e6})
+    for k, lbl in (("decided_now", "decided now (USD M)"), ("committed", "committed (USD M)"),
+                   ("scenario_dependent", "scenario-dependent (USD M)")):
+        if f"{k}_usd" in y.columns:
+            view[lbl] = y[f"{k}_usd"] / 1e6
+    view.loc[len(view)] = ["total", *[float(view[c].sum()) for c in view.columns[1:]]]
+    return ["## Cost by year, present value and budget\n",
+            "Each cost falls in the period it is paid. Decided now: fees, recycling expansion and every order of the "
+            "first stage; committed: what contracts oblige later (minimum take, take-or-pay); scenario-dependent: the "
+            "rest. " + pv_note(run) + " By period: `cost_by_period.csv`; by term and year: `cost_by_year.csv`.\n",
+            md_table(view) + "\n"]
+
+
 def _headline(head: list[tuple[str, str]]) -> list[str]:
     return ["## Headline\n", md_table(pd.DataFrame(head, columns=["measure", "value"])) + "\n"]
 
@@ -212,6 +232,10 @@ def summary_markdown(run: Run) -> str:
     head = [
         ("Total cost (objective)", f"{usd_millions(k['objective_usd'])} USD M"),
         ("  of which penalties (shortage, floor, terminal)", f"{usd_millions(k['penalties_usd'])} USD M"),
+        ("Present value of the total cost", f"{usd_millions(k['present_value_usd'])} USD M"
+         if k.get("present_value_usd") is not None else "n/a"),
+        ("Spend decided now (fees, expansion, first-stage orders)", f"{usd_millions(k['spend_decided_now_usd'])} USD M"
+         if k.get("spend_decided_now_usd") is not None else "n/a"),
         ("Magnets delivered", f"{k['magnets_delivered_t']:,.1f} t"),
         ("Supply cost per kg of magnet delivered (excl. penalties)",
          f"{k['supply_cost_usd_per_kg_magnet']:,.2f} USD/kg" if k["supply_cost_usd_per_kg_magnet"] is not None else "n/a"),
@@ -226,6 +250,7 @@ def summary_markdown(run: Run) -> str:
     c = t["costs"].copy()
     c["cost_usd_m"] = c.cost_usd / 1e6
     out.append(md_table(c[["term", "stage", "cost_usd_m"]].rename(columns={"cost_usd_m": "cost (USD M)"})) + "\n")
+    out += _by_year(run)
     out += _sourcing(k["supply_share_by_origin_group"], k["element_supply_t"], k["recycled_share"],
                      k["finished_magnets_by_origin_t"],
                      "Share of element supply (purchased oxide/metal content plus recycled output) by origin group, over the horizon:")
@@ -267,11 +292,24 @@ def stochastic_summary_markdown(run: Run) -> str:
         ("Objective (expected cost + lambda x CVaR)", f"{usd_millions(k['objective_usd'])} USD M"),
         ("Expected total cost", f"{usd_millions(k['expected_cost_usd'])} USD M"),
         (f"CVaR {k['cvar_alpha']:g} of total cost (mean of the worst {100 * (1 - k['cvar_alpha']):.0f} %)", f"{usd_millions(k['cvar_cost_usd'])} USD M"),
+        ("Present value of the expected cost", f"{usd_millions(k['present_value_usd'])} USD M"
+         if k.get("present_value_usd") is not None else "n/a"),
         ("First-stage cost (reservation fees, expansion)", f"{usd_millions(k['first_stage_cost_usd'])} USD M"),
+        ("Spend decided now (fees, expansion, first-stage orders)", f"{usd_millions(k['spend_decided_now_usd'])} USD M"
+         if k.get("spend_decided_now_usd") is not None else "n/a"),
     ]
+    unit = evpi_vss_unit(run)
     if k.get("evpi_usd") is not None:
-        head.append((EVPI_LABEL, f"{usd_millions(k['evpi_usd'])} USD M"))
-        head.append((VSS_LABEL, f"{usd_millions(k['vss_usd'])} USD M" if k["vss_usd"] is not None else f"n/a ({k['vss_note']})"))
+        head.append((f"{EVPI_LABEL} ({unit})", f"{usd_millions(k['evpi_usd'])} USD M"))
+        head.append((f"{VSS_LABEL} ({unit})", f"{usd_millions(k['vss_usd'])} USD M" if k["vss_usd"] is not None
+                     else f"n/a ({k['vss_note']})"))
+        if unit != "USD":
+            for key, label in (("evpi_expected_cost_usd", "EVPI in expected cost"),
+                               ("vss_expected_cost_usd", "VSS in expected cost")):
+                if k.get(key) is not None:
+                    head.append((label, f"{usd_millions(k[key])} USD M"))
+    elif k.get("evpi_note"):
+        head.append((EVPI_LABEL, f"n/a ({k['evpi_note']})"))
     for s, v in k["streams"].items():
         head.append((f"Stream {s}",
                      f"expected fill rate {fill_rate_text(v['expected_fill_rate'])}; P(any shortage) {100 * v['probability_any_shortage']:.1f} %; "
@@ -299,6 +337,7 @@ def stochastic_summary_markdown(run: Run) -> str:
     c = pd.DataFrame(list(k["expected_cost_parts_usd"].items()), columns=["term", "cost_usd"])
     c["expected cost (USD M)"] = c.cost_usd / 1e6
     out.append(md_table(c[["term", "expected cost (USD M)"]]) + "\n")
+    out += _by_year(run)
     out += _sourcing(k["expected_supply_share_by_origin_group"], k["expected_element_supply_t"], k["expected_recycled_share"], None,
                      "Expected share of element supply (purchased content plus recycled output) by origin group, over the horizon and scenarios:")
     out += _purchases(t, t["purchases"]["probability"], "Expected purchases over the horizon")
