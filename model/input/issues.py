@@ -166,13 +166,75 @@ def _err_loc(e: dict) -> tuple:
     return tuple(x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in {"function-after"})))
 
 
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The schema model whose fields live at ``loc`` (a pydantic error location, list indices and map
+    keys included), following the field annotations from :class:`CaseInput`; None if not a model."""
+    import typing
+
+    def models(ann) -> list[type]:
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return [ann]
+        return [m for a in typing.get_args(ann) for m in models(a)]
+
+    cls: type[BaseModel] | None = CaseInput
+    for key in loc:
+        if isinstance(key, int) or cls is None:
+            continue
+        field = cls.model_fields.get(key)
+        if field is None:
+            # a map key (e.g. an id) or a tagged union: stay on the candidates we have
+            continue
+        found = models(field.annotation)
+        cls = found[0] if len(found) == 1 else None
+    return cls
+
+
+def _did_you_mean(errors: list[dict]) -> tuple[list[dict], dict[int, str]]:
+    """An unknown key next to a missing required field it resembles (``period`` for ``periods``) is
+    one defect: the missing-field error is dropped and the unknown key's line names the field. Other
+    unknown keys get the closest field name of the schema, if any is close. Returns the errors kept
+    and, by position in that list, the hint to add."""
+    import difflib
+
+    missing: dict[tuple, list[tuple[int, str]]] = {}
+    for i, e in enumerate(errors):
+        loc = _err_loc(e)
+        if e["type"] == "missing" and loc and isinstance(loc[-1], str):
+            missing.setdefault(tuple(loc[:-1]), []).append((i, loc[-1]))
+    drop, hints = set(), {}
+    for i, e in enumerate(errors):
+        loc = _err_loc(e)
+        if e["type"] != "extra_forbidden" or not loc or not isinstance(loc[-1], str):
+            continue
+        key, parent = loc[-1], tuple(loc[:-1])
+        near = [(j, f) for j, f in missing.get(parent, []) if j not in drop]
+        close = difflib.get_close_matches(key, [f for _, f in near], n=1, cutoff=0.6)
+        if close:
+            j = next(j for j, f in near if f == close[0])
+            drop.add(j)
+            hints[i] = f"no such field (unknown key): did you mean `{close[0]}` (a required field, missing here)?"
+            continue
+        model = _model_at(parent)
+        close = difflib.get_close_matches(key, sorted(model.model_fields), n=1, cutoff=0.75) if model else []
+        if close:
+            hints[i] = f"no such field (unknown key; did you mean `{close[0]}`? the fields are listed in docs/inputs.md)"
+    kept, kept_hints = [], {}
+    for i, e in enumerate(errors):
+        if i in drop:
+            continue
+        if i in hints:
+            kept_hints[len(kept)] = hints[i]
+        kept.append(e)
+    return kept, kept_hints
+
+
 def _pydantic_issues(err: ValidationError, raw: object, shown: str) -> list[InputIssue]:
     out = []
-    errors = err.errors()
-    for e in errors[:MAX_SCHEMA_ISSUES]:
+    errors, hints = _did_you_mean(err.errors())
+    for n, e in enumerate(errors[:MAX_SCHEMA_ISSUES]):
         loc = _err_loc(e)
         value = e.get("input") if e["type"] != "missing" else "(missing)"
-        out.append(InputIssue(shown, _loc_label(raw, loc), _plain_value(value), _expected(e)))
+        out.append(InputIssue(shown, _loc_label(raw, loc), _plain_value(value), hints.get(n) or _expected(e)))
     if len(errors) > MAX_SCHEMA_ISSUES:
         out.append(InputIssue(shown, "(further problems)", f"{len(errors) - MAX_SCHEMA_ISSUES} more not shown",
                               "a corrected file (fix the problems above and run again)"))

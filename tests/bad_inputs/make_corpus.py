@@ -221,6 +221,12 @@ case("unknown_key_top", "unknown key", "colour", "'red'", "unknown key",
      mutate=setitem(["colour"], "red"))
 case("unknown_key_horizon", "unknown key", "horizon.month", "'2027-01'", "unknown key",
      mutate=setitem(["horizon", "month"], "2027-01"))
+case("unknown_key_near_a_required_field", "unknown key", "horizon.period", "4",
+     "did you mean `periods` (a required field, missing here)",
+     text=lambda s: s.replace("\n  periods: 4", "\n  period: 4", 1))  # one line, not "periods missing" too
+case("unknown_key_typo", "unknown key", "stockpile[Y].holding_cost_usd_per_kg_period", "2",
+     "did you mean `holding_cost_usd_per_kg_per_period`?",
+     text=lambda s: s.replace("holding_cost_usd_per_kg_per_period:", "holding_cost_usd_per_kg_period:", 1))
 case("unknown_key_offer", "unknown key", "offers[b_ox_con].discount", "0.1", "unknown key",
      mutate=setitem(["offers", 1, "discount"], 0.1))
 case("unknown_key_recipe", "unknown key", "grades[G].recipes[G_lean].note", "'lean'", "unknown key",
