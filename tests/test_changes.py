@@ -55,12 +55,29 @@ def test_changes_without_extends_are_refused(folder):
     assert issue.field == "changes" and "only in a case that `extends` another" in issue.expected
 
 
-def test_a_scalar_and_a_csv_column_for_one_series_is_an_error(folder):
-    """a_ox_spot's price is the price CSV's column; a price_usd_per_kg beside it would be ignored."""
+def test_changing_a_scalar_that_a_csv_column_overrides_is_an_error(folder):
+    """a_ox_spot's price is the price CSV's column, which wins over any scalar: a `changes` entry, a
+    named override or a sweep value for that scalar would change nothing, so it is refused."""
     (folder / "child.yaml").write_text("extends: valid/case.yaml\nname: child\nchanges:\n"
                                        "  offers[a_ox_spot].price_usd_per_kg: 99\n")
     with pytest.raises(InputError) as e:
         read_case(folder / "child.yaml")
     (issue,) = e.value.issues
-    assert issue.field == "offers[a_ox_spot].price_usd_per_kg" and issue.value == 99
-    assert "the price CSV (timeseries.price) has a `a_ox_spot` column" in issue.expected
+    assert issue.field == "offers[a_ox_spot].price_usd_per_kg"
+    assert "a column `a_ox_spot` of the price CSV gives this series" in issue.expected
+    with pytest.raises(InputError) as e:
+        read_case(folder / "valid" / "case.yaml", overrides={"offers[a_ox_spot].price_usd_per_kg": 99})
+    assert e.value.issues[0].field == "offers[a_ox_spot].price_usd_per_kg"
+    # a scalar the case gives beside its column stays allowed (the column wins, as documented)
+    text = (folder / "valid" / "case.yaml").read_text()
+    assert "id: a_ox_spot" in text
+
+
+def test_csv_column_of():
+    from model.input.io import csv_column_of
+
+    assert csv_column_of("offers[a].price_usd_per_kg") == "price:a"
+    assert csv_column_of("streams[civ].demand_t_per_period") == "demand:civ"
+    assert csv_column_of("recycling_routes[r].capacity_t_feed_per_period") == "capacity:r"
+    assert csv_column_of("plant.capacity_t_per_period") == "capacity:plant"
+    assert csv_column_of("offers[a].lead_time_periods") is None

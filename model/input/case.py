@@ -51,7 +51,8 @@ def _named(p: Path) -> str:
     return str(p) if len(str(p)) <= 120 else f"this path of {len(str(p))} characters"
 
 
-def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 0, root: Path | None = None) -> object:
+def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 0, root: Path | None = None,
+                     changed: list[str] | None = None) -> object:
     """``extends: other.yaml`` starts from that case and overrides its keys (maps merged, lists replaced).
 
     ``root``: the folder of the case first read; a case extended from outside it is read, but no issue
@@ -79,7 +80,7 @@ def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 
     quote = _inside(ppath, root)
     parent = load_yaml(ppath, str(target), quote)
     parents.append(ppath)
-    parent = _resolve_extends(parent, ppath, parents, depth + 1, root)
+    parent = _resolve_extends(parent, ppath, parents, depth + 1, root, changed)
     if not isinstance(parent, dict):
         issue = _top_level_issue(parent, str(target))
         if not quote and parent is not None and not isinstance(parent, list):
@@ -96,6 +97,8 @@ def _resolve_extends(raw: object, path: Path, parents: list[Path], depth: int = 
         parent["timeseries"] = {k: (os.path.relpath(ppath.parent / v, path.parent) if isinstance(v, str) else v)
                                 for k, v in ts.items()}
     child = {k: v for k, v in raw.items() if k not in ("extends", CHANGES)}
+    if changed is not None and isinstance(raw.get(CHANGES), dict):
+        changed.extend(k for k in raw[CHANGES] if isinstance(k, str))
     return _apply_changes(_deep_merge(parent, child), raw.get(CHANGES), shown)
 
 
@@ -183,13 +186,8 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
 
     def resolve(kind: str, ident: str, scalar: float | None, field: str, where: str) -> list[float]:
         if ident in series[kind]:
-            from_csv.add(f"{kind}:{ident}")
-            if scalar is not None:  # two sources for one series: an override, a sweep or `changes` of the
-                # scalar would otherwise do nothing, silently
-                issues.append(InputIssue(shown, f"{where}.{field}", scalar,
-                                         f"blank: the {kind} CSV (timeseries.{kind}) has a `{ident}` column, which "
-                                         f"gives this series (give one or the other)"))
-            return series[kind][ident]
+            from_csv.add(f"{kind}:{ident}")  # the column wins over a scalar (an override of that scalar is
+            return series[kind][ident]        # refused: model.input.io.read_case)
         if scalar is None:
             if kind in unchecked and (unchecked[kind] is None or ident in unchecked[kind]):
                 return [0.0] * T  # the CSV itself is reported broken

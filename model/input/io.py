@@ -21,7 +21,7 @@ import hashlib
 from pathlib import Path
 
 from model.input.data import CaseData
-from model.errors import InputError
+from model.errors import InputError, InputIssue
 from model.input.case import _case_from_mapping, _resolve_extends
 from model.input.dotted import apply_named_overrides, name_overrides, set_dotted
 from model.input.issues import _tidy_error
@@ -45,7 +45,8 @@ def read_case(path: str | Path, overrides: dict[str, object] | None = None,
     try:
         raw = load_yaml(path, shown)
         parents: list[Path] = []
-        raw = _resolve_extends(raw, path, parents)
+        changed: list[str] = []
+        raw = _resolve_extends(raw, path, parents, changed=changed)
         raw, applied = apply_named_overrides(raw, tuple(named_overrides), shown)
         for key, value in (overrides or {}).items():
             raw = set_dotted(raw, key, value, shown)
@@ -54,6 +55,13 @@ def read_case(path: str | Path, overrides: dict[str, object] | None = None,
             data = case_from_mapping(raw, path)
         except InputError as e:
             raise name_overrides(e, applied) from None
+        shadowed = [InputIssue(shown, key, key, f"a field that sets its series: a column `{col.split(':', 1)[1]}` of the "
+                                                 f"{col.split(':', 1)[0]} CSV gives this series, so setting the scalar "
+                                                 "would change nothing (change the CSV, or blank its column)")
+                    for key in [*changed, *applied, *(overrides or {})] for col in [csv_column_of(key)]
+                    if col is not None and col in data.from_csv]
+        if shadowed:
+            raise InputError(list({i.field: i for i in shadowed}.values()))
     except InputError as e:
         raise _tidy_error(e) from None
     if parents:
@@ -63,6 +71,25 @@ def read_case(path: str | Path, overrides: dict[str, object] | None = None,
 
         data = replace(data, input_files=data.input_files + extra)
     return data
+
+
+_SERIES_FIELDS = {  # a scalar field that a CSV column overrides: (list, field) -> the series kind
+    ("streams", "demand_t_per_period"): "demand", ("offers", "price_usd_per_kg"): "price",
+    ("offers", "capacity_t_per_period"): "capacity", ("recycling_routes", "capacity_t_feed_per_period"): "capacity",
+}
+
+
+def csv_column_of(key: str) -> str | None:
+    """``kind:id`` of the CSV column that would override the scalar at dotted ``key`` (``from_csv``
+    naming), or None when no column can (e.g. ``offers[a].price_usd_per_kg`` -> ``price:a``)."""
+    import re
+
+    if key == "plant.capacity_t_per_period":
+        return "capacity:plant"
+    m = re.fullmatch(r"(streams|offers|recycling_routes)\[([^\]]+)\]\.(\w+)", key.strip())
+    if m and (m[1], m[3]) in _SERIES_FIELDS:
+        return f"{_SERIES_FIELDS[(m[1], m[3])]}:{m[2]}"
+    return None
 
 
 def case_from_mapping(raw: object, path: Path) -> CaseData:
