@@ -274,10 +274,17 @@ def test_cli_sweep_of_the_default_cn_cap(tmp_path):
     f = (out / "frontier.csv").read_text().splitlines()
     assert len(f) == 5 and "diversification_premium_expected_cost_usd_per_kg_magnet" in f[0]
     for name in ("summary.md", "manifest.json", "cost_vs_cvar_shortage.png", "cost_vs_share.png",
-                 "diversification_premium.csv"):
+                 "diversification_premium.csv", "report.html", "frontier.xlsx"):
         assert (out / name).is_file(), name
     df = pd.read_csv(out / "frontier.csv")
     assert (df.expected_cost_usd.diff().dropna() >= -1e-3).all()  # costs do not fall as the cap tightens
+    page = (out / "report.html").read_text()
+    assert '<section id="frontier">' in page and page.count("data:image/png;base64,") == 2 and "**" not in page.split("<section")[0]
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out / "frontier.xlsx")
+    assert wb.sheetnames == ["Frontier", "Premium", "Manifest"]
+    assert list(wb["Frontier"].tables) == ["frontier"] and wb["Frontier"].max_row == 5
     lines = p.stdout.splitlines()
     points = [ln for ln in lines if ln.startswith("  [")]
     assert len(points) == 4 and all("diversification premium" in ln and "USD M/yr" in ln for ln in points)

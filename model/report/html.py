@@ -989,7 +989,11 @@ def _manifest(manifest: dict) -> str:
         out.append(_kv_table(rows, ("setting", "value")))
     if "timings_s" in m:
         out.append("<h3>Timings</h3>")
-        out.append(_kv_table(((k, f"{float(v):,.3f} s") for k, v in m.pop("timings_s").items()), ("step", "time")))
+        out.append(_kv_table(((k, f"{float(v):,.3f} s" if isinstance(v, (int, float)) and not isinstance(v, bool)
+                               else json.dumps(v)) for k, v in m.pop("timings_s").items()), ("step", "time")))
+    if isinstance(m.get("phases_s"), dict):
+        out.append("<h3>Phases (wall time)</h3>")
+        out.append(_kv_table(((k, f"{float(v):,.3f} s") for k, v in m.pop("phases_s").items()), ("phase", "time")))
     if m:
         out.append("<h3>Other</h3><pre>" + _e(json.dumps(m, indent=2, default=str)) + "</pre>")
     return "".join(out)

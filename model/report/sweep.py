@@ -5,6 +5,10 @@
     diversification_premium.csv   cap sweeps only: one row per point and swept cap, long format
                                   (``cap``, expected cost and objective with and without the cap, premium)
     summary.md                    what the figures mean, the frontier table, the plots (:func:`sweep_markdown`)
+    report.html                   the same as one self-contained page (plots embedded, opens offline), in the
+                                  style of a run's report.html (:func:`render_sweep_html`)
+    frontier.xlsx                 the frontier (and the premium table) as Excel tables with units and number
+                                  formats, and the manifest (:func:`write_sweep_excel`)
     cost_vs_cvar_shortage.png, cost_vs_share.png
     manifest.json                 the keys and values, named overrides, the premium's definition and its
                                   reference plans, input file hashes, solver options, timings, versions
@@ -122,29 +126,14 @@ def _definitions(sw) -> list[str]:
 
 def sweep_markdown(sw, plots: list[str]) -> str:
     f, caps = sw.frontier, sw.cap_keys
-    share_col = f"share_{sw.share_of}_frac"
-    view = {"point": f.point} | {k: f[k] for k in sw.keys} | {
-        "expected cost (USD M)": f.expected_cost_usd / 1e6,
-        "CVaR cost (USD M)": f.cvar_cost_usd / 1e6,
-        "expected shortage (t)": f.expected_shortage_t,
-        "CVaR shortage (t)": f.cvar_shortage_t,
-        f"{sw.share_of} share (%)": 100 * f[share_col],
-    }
-    for k in caps:
-        col, of = premium_columns(caps, k), ("" if len(caps) == 1 else f" {cap_id(k)}")
-        view |= {f"premium{of} (USD M)": f[col["c"]] / 1e6, f"premium{of} (USD M/yr)": f[col["c_year"]] / 1e6,
-                 f"premium{of} (USD/kg magnet)": f[col["c_kg"]]}
-    if sw.reports_change:
-        view |= {"change vs point 1 (USD M)": f[CHANGE_COLUMNS["c"]] / 1e6,
-                 "change vs point 1 (USD M/yr)": f[CHANGE_COLUMNS["c_year"]] / 1e6,
-                 "change vs point 1 (USD/kg magnet)": f[CHANGE_COLUMNS["c_kg"]]}
+    view = _frontier_view(sw)
     grid = " x ".join(f"{len(v)}" for v in sw.values)
     out = [f"# Sweep: {sw.case}, {sw.key}\n",
            f"Each row is the optimal plan (stochastic over the case's scenarios) with the swept keys set to the "
            f"row's values ({len(f)} points" + (f", a {grid} grid" if len(sw.keys) > 1 else "") + ")"
            + (f", after the case's named overrides {', '.join(sw.named_overrides)}" if sw.named_overrides else "")
            + ". " + " ".join(_definitions(sw)) + "\n",
-           md_table(pd.DataFrame(view), ",.3f") + "\n"]
+           md_table(view, ",.3f") + "\n"]
     if caps and len(sw.references):
         r = sw.references
         solo = r[r.same_as_point.isna()]
@@ -159,6 +148,65 @@ def sweep_markdown(sw, plots: list[str]) -> str:
     return "\n".join(out)
 
 
+def _frontier_view(sw) -> pd.DataFrame:
+    """The frontier as shown (units in the headers): the same columns as summary.md's table."""
+    f, caps = sw.frontier, sw.cap_keys
+    share_col = f"share_{sw.share_of}_frac"
+    view = {"point": f.point} | {k: f[k] for k in sw.keys} | {
+        "expected cost (USD M)": f.expected_cost_usd / 1e6, "CVaR cost (USD M)": f.cvar_cost_usd / 1e6,
+        "expected shortage (t)": f.expected_shortage_t, "CVaR shortage (t)": f.cvar_shortage_t,
+        f"{sw.share_of} share (%)": 100 * f[share_col]}
+    for k in caps:
+        col, of = premium_columns(caps, k), ("" if len(caps) == 1 else f" {cap_id(k)}")
+        view |= {f"premium{of} (USD M)": f[col["c"]] / 1e6, f"premium{of} (USD M/yr)": f[col["c_year"]] / 1e6,
+                 f"premium{of} (USD/kg magnet)": f[col["c_kg"]]}
+    if sw.reports_change:
+        view |= {"change vs point 1 (USD M)": f[CHANGE_COLUMNS["c"]] / 1e6,
+                 "change vs point 1 (USD M/yr)": f[CHANGE_COLUMNS["c_year"]] / 1e6,
+                 "change vs point 1 (USD/kg magnet)": f[CHANGE_COLUMNS["c_kg"]]}
+    return pd.DataFrame(view)
+
+
+def render_sweep_html(sw, plot_files: list[Path], manifest: dict) -> str:
+    """One self-contained page: what the figures mean, the frontier table, the plots (base64 PNG), the
+    manifest; the CSS and table style of a run's report.html."""
+    import base64
+    import html as _html
+
+    from model.report.html import CSS, LOAD_SCRIPT, _manifest, _table
+
+    e = _html.escape
+    view = _frontier_view(sw)
+    fmt = {c: ",.3f" for c in view.columns if c not in ("point", *sw.keys)} | {"point": "d"}
+    words = " ".join(_definitions(sw)).replace("**", "").replace("*", "").replace("`", "")  # markdown -> text
+    imgs = "".join(
+        f"<figure><img alt=\"{e(p.stem.replace('_', ' '))}\" src=\"data:image/png;base64,"
+        f"{base64.b64encode(p.read_bytes()).decode()}\"></figure>" for p in plot_files)
+    title = f"Sweep: {sw.case}, {sw.key}"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{e(title)}</title><style>{CSS}</style><script>{LOAD_SCRIPT}</script></head>\n<body>"
+            f"<h1>{e(title)}</h1><p>{e(words)}</p>"
+            f"<section id=\"frontier\"><h2>Frontier ({len(view)} points)</h2>{_table(view, fmt)}{imgs}</section>"
+            f"<section id=\"manifest\"><h2>Run manifest</h2>{_manifest(manifest)}</section>"
+            "\n</body></html>\n")
+
+
+def write_sweep_excel(sw, manifest: dict, path: Path) -> None:
+    """frontier.xlsx: the frontier and, for a cap sweep, the premium table, each an Excel table with
+    units in the headers and number formats by unit; then the manifest."""
+    from openpyxl import Workbook
+
+    from model.report.excel import _emit, _manifest_sheet, write_table
+
+    wb = Workbook(write_only=True)
+    write_table(wb, "Frontier", clean(sw.frontier), "frontier")
+    if sw.cap_keys:
+        write_table(wb, "Premium", clean(premium_table(sw)), "premium")
+    _emit(wb, _manifest_sheet(manifest))
+    wb.save(path)
+
+
 def _json_safe(df: pd.DataFrame) -> list[dict]:
     return json.loads(clean(df).to_json(orient="records"))
 
@@ -170,7 +218,7 @@ def write_sweep_report(sw, out_dir: str | Path, argv: list[str]) -> Path:
             premium_table(sw).pipe(clean).to_csv(tmp / "diversification_premium.csv", index=False, lineterminator="\n")
         plots = _sweep_plots(sw, tmp)
         (tmp / "summary.md").write_text(sweep_markdown(sw, plots))
-        (tmp / "manifest.json").write_text(json.dumps({
+        man = {
             "command_line": argv, "case": sw.case, "keys": list(sw.keys),
             "values": {k: list(v) for k, v in zip(sw.keys, sw.values)}, "points": len(sw.frontier),
             "named_overrides": list(sw.named_overrides), "path": sw.path,
@@ -184,6 +232,9 @@ def write_sweep_report(sw, out_dir: str | Path, argv: list[str]) -> Path:
                           "per_point_s": [round(x, 3) for x in sw.frontier.solve_s]},
             "speedup_vs_cold": None if sw.speedup is None else round(sw.speedup, 3),
             **environment_entries(),
-        }, indent=2) + "\n")
+        }
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2) + "\n")
+        (tmp / "report.html").write_text(render_sweep_html(sw, [tmp / p for p in plots], man), encoding="utf-8")
+        write_sweep_excel(sw, man, tmp / "frontier.xlsx")
 
     return atomic_dir(out_dir, write, protect=[p for p, _ in sw.input_files])
