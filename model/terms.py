@@ -23,6 +23,7 @@ TERMINAL_PENALTY = "terminal_penalty"
 RECYCLING = "recycling"
 SWARF_CREDIT = "swarf_credit"
 CAPACITY_EXPANSION = "capacity_expansion"
+MAGNET_HOLDING = "magnet_holding"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ COST_TERMS = (  # in the order the component modules register them
                  "take-or-pay: the reserved volume a contract's terms make the buyer pay for but not take, at the order period's price",
                  optional=True),
     CostTermInfo(CONVERSION, "second", "ConversionCost_kusd", "plant conversion cost of magnets made"),
+    CostTermInfo(MAGNET_HOLDING, "second", "MagnetHoldingCost_kusd", "holding cost of end-of-period finished-magnet stock",
+                 optional=True),
     CostTermInfo(SHORTAGE_PENALTY, "second", "ShortageCost_kusd", "penalty on unmet demand"),
     CostTermInfo(HOLDING, "second", "HoldingCost_kusd", "holding cost of end-of-period stock"),
     CostTermInfo(FLOOR_PENALTY, "second", "FloorPenalty_kusd", "penalty on stock below the strategic floor"),

@@ -5,7 +5,7 @@ Glossary
 ElementBalance[e, g, t]   inflows (arrivals, recovered) == outflows (use by streams, stock change), t element;
                           its dual is the value of one more t of element e of origin g in t (USD/kg)
 DemandBalance[s, t]       magnets made + finished magnets used + shortage == demand, t magnet
-MagnetBalance[m, g, t]    finished-magnet arrivals >= use, t magnet
+MagnetBalance[m, g, t]    finished-magnet arrivals (and in transit) >= use + stock change, t magnet
 ScrapBalance[m, t]        scrap arrivals >= scrap fed to recycling, t scrap
 SwarfBalance[r, t]        swarf generated >= swarf recycled, t swarf
 

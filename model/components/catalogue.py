@@ -44,8 +44,10 @@ PLANT_CAPACITY = MarginalKind("plant_capacity", "t of magnet", "plant")
 STOCKPILE_CAPACITY = MarginalKind("stockpile_capacity", "t of element", "stockpile")
 RECYCLING_CAPACITY = MarginalKind("recycling_capacity", "t of feed", "recycling")
 DIVERSIFICATION_CAP = MarginalKind("diversification_cap", "t of element", "diversification")
-MARGINAL_KINDS = (  # the order of families in marginal_values.csv (an output: do not reorder)
+MAGNET_STOCK_CAPACITY = MarginalKind("magnet_stock_capacity", "t of magnet", "magnet stock")
+MARGINAL_KINDS = (  # the order of families in marginal_values.csv (an output: do not reorder; append new ones)
     LICENCE_QUOTA, SUPPLIER_CAPACITY, PLANT_CAPACITY, STOCKPILE_CAPACITY, RECYCLING_CAPACITY, DIVERSIFICATION_CAP,
+    MAGNET_STOCK_CAPACITY,
 )
 
 

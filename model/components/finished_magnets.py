@@ -3,16 +3,19 @@ r"""Finished-magnet purchases and their use per stream.
 Glossary
 --------
 MagnetUse_t[s, m, g, t]     t of finished magnet m of origin g used for stream s in t (only licence-admitted,
-                            grade-matching pairs in periods where such magnets can arrive)
+                            grade-matching pairs in periods where such magnets can arrive or be held in stock)
 MagnetsBought_t[s, t]       sum over (m, g) of MagnetUse (registered DEMAND inflow)
 MagnetUseByOrigin_t[m, g, t] sum over s of MagnetUse (registered MAGNET outflow; arrivals are the inflow)
 
-Arrivals not used in their period are discarded (finished magnets are not stockpiled); buying them is
-never optimal unless a minimum take forces it.
+Arrivals not used in their period go to the grade's finished-magnet stock when it has one
+(:mod:`model.components.magnet_stock`: its stock change is a MAGNET outflow), else are discarded;
+a magnet drawn from stock is used here like one bought, under the same eligibility (the key
+(s, m, g, t) exists only where the stream's end use admits magnet m of origin g in t).
 
 .. math::
 
-    \sum_s \mathrm{MagnetUse}_{s,m,g,t} \le \mathrm{MagnetArrivals}_{m,g,t}
+    \sum_s \mathrm{MagnetUse}_{s,m,g,t} + \mathrm{MagnetStockChange}_{m,g,t} \le \mathrm{MagnetArrivals}_{m,g,t}
+    + \mathrm{InTransitMagnet}_{m,g,t}
 """
 
 from __future__ import annotations

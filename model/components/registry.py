@@ -9,8 +9,11 @@ Balances (``Balance``)
 ----------------------
 ELEMENT  key (e, g, t)  t of element e of origin g:      inflows == outflows  (stock change is an outflow)
 DEMAND   key (s, t)     t of magnet for stream s:         supply == demand (from data)
-MAGNET   key (m, g, t)  t of finished magnet m, origin g: inflows >= outflows (surplus is discarded)
+MAGNET   key (m, g, t)  t of finished magnet m, origin g: inflows >= outflows (surplus is discarded; the change
+                        of finished-magnet stock is an outflow)
 SCRAP    key (m, t)     t of scrap material m:            inflows >= outflows (surplus is discarded)
+
+Orders in transit at the start are constant inflows (``in_transit``) of ELEMENT, SCRAP and MAGNET.
 SWARF    key (r, t)     t of swarf from recipe r:         inflows >= outflows (the rest is sold)
 
 Tunables: a sweep asks the builder to make a few input scalars mutable Params (only those: a

@@ -6,8 +6,14 @@ the keys that exist (Switch PR #34/#83). Periods are integers ``1..T``.
 Glossary (key tuples -> meaning)
 --------------------------------
 PURCHASE            (o, t): offer o can be ordered in period t (its arrival falls inside the horizon)
-arrival_period      (o, t) -> period the order arrives: t + lead time + review lead time of any
-                    case-by-case rule in force at t covering o
+arrival_period      (o, t) -> period the order arrives: t + lead time + the largest review lead time
+                    (``review_lead_periods`` of the scenario, else the rule's) of the case-by-case rules
+                    governing (o, t) (below)
+governing rules     of (o, t): the free / general / case-by-case rules in force at t covering o's origin
+                    group, material and (``suppliers``) supplier; when some of them name suppliers, only
+                    those (a named exporter's licence replaces the blanket rules for its offers). An order
+                    (o, t) that a governing rule does not admit (``customers``,
+                    ``validated_end_users_only``: :func:`admits_company`) is not in PURCHASE
 RESERVE             (o, t): contract offer o, period t (first-stage reservation)
 TRANCHE             (o, s, L): contract o with terms may sign a volume for the L periods s..s+L-1:
                     min_term <= L <= max_term (blank: T), or L = 1 without min_term (month by month);
@@ -21,11 +27,20 @@ TAKE_OR_PAY         (o, t) in RESERVE of a contract with take_or_pay_frac > 0
 ELEM_ARRIVAL        rows (e, g, a, o, t, content_frac): element e of origin g arriving in a from order (o, t)
 SCRAP_ARRIVAL       rows (material, a, o, t): scrap arriving in a from order (o, t)
 MAGNET_ARRIVAL      rows (m, g, a, o, t): finished magnet material m of origin g arriving in a
-QUOTA               (rule, t) -> list of offers whose orders in t count against the rule's quota
+QUOTA               (rule, t) -> list of offers whose orders in t count against the rule's quota (the
+                    general / case-by-case rule governs them)
+QUOTA_LAPSED        (rule, t) of QUOTA from the period the licence lapses (``renewal.renewed`` false: its
+                    first due date) to the horizon end: its quota is 0 there
 STOCK_EG            (e, g): element e of origin g can be held (some offer, initial stock or recycling supplies it)
 USE                 (s, e, g, t): stream s may use element e of origin g in t (licence admits its end use)
 MAKE                (s, r, t): stream s made by recipe r in period t
-MAGNET_USE          (s, m, g, t): stream s may use finished magnet m of origin g in t
+MAGNET_USE          (s, m, g, t): stream s may use finished magnet m of origin g in t (grade-matching, not
+                    barred for its end use in t, and arriving in t or held in magnet stock)
+MAGNET_STOCK_MG     (m, g): finished magnet m of origin g can be held (its grade has ``magnet_stock`` and some
+                    order, order in transit or initial stock supplies it)
+IN_TRANSIT_ELEM     rows (e, g, a, t): t of element e of origin g arriving in a from orders in transit
+IN_TRANSIT_SCRAP    rows (m, a, t): t of scrap m arriving in a from orders in transit
+IN_TRANSIT_MAGNET   rows (m, g, a, t): t of finished magnet m of origin g arriving in a from orders in transit
 RECYCLE_X           (route, src, t): route processes feed from src in t; src is a recipe (swarf routes,
                     swarf of that recipe) or the route's scrap material (only when scrap can arrive in t)
 RECOVERY            rows (route, src, t, e, g, country, coef): t of element e (origin g) recovered per t feed
@@ -67,6 +82,11 @@ class ModelSets:
     MAGNET_ARRIVAL: FrozenTable
     QUOTA: Mapping
     rule_in_force: Mapping
+    QUOTA_LAPSED: tuple[tuple[str, int], ...]
+    MAGNET_STOCK_MG: tuple[tuple[str, str], ...]
+    IN_TRANSIT_ELEM: tuple[tuple[str, str, int, float], ...]
+    IN_TRANSIT_SCRAP: tuple[tuple[str, int, float], ...]
+    IN_TRANSIT_MAGNET: tuple[tuple[str, str, int, float], ...]
     STOCK_EG: tuple[tuple[str, str], ...]
     USE: tuple[tuple[str, str, str, int], ...]
     MAKE: tuple[tuple[str, str, int], ...]
@@ -114,6 +134,49 @@ def _rule_cover(data: CaseData) -> pd.DataFrame:
         for u in r.end_uses
     ]
     return pd.DataFrame(rows, columns=["rule", "g", "material", "end_use", "regime"])
+
+
+def admits_company(rule, company) -> bool:
+    """Whether licence ``rule`` admits the planning company: it is among the rule's ``customers`` (when
+    named) and a validated end user when the rule admits only those."""
+    if rule.customers is not None and (company is None or company.customer_id not in rule.customers):
+        return False
+    if rule.validated_end_users_only and (company is None or not company.validated_end_user):
+        return False
+    return True
+
+
+def _orders_governed(data: CaseData, in_force: pd.DataFrame) -> dict:
+    """(o, t) -> the rules governing orders of offer o placed in t (see the glossary), in input order."""
+    case = data.case
+    live = set(zip(in_force.rule, in_force.t.astype(int)))
+    order_rules = [r for r in case.licence_rules if r.regime != "prohibited"]
+    out = {}
+    for o in case.offers:
+        cov = [r for r in order_rules if o.origin_group in r.origin_groups and o.material in r.materials
+               and (r.suppliers is None or o.supplier in r.suppliers)]
+        for t in range(1, data.T + 1):
+            now = [r for r in cov if (r.id, t) in live]
+            named = [r for r in now if r.suppliers is not None]
+            if now:
+                out[o.id, t] = tuple(named or now)
+    return out
+
+
+def _review_lead(data: CaseData, rule, t: int) -> int:
+    """Review lead time of case-by-case ``rule`` for an order placed in t (periods)."""
+    series = data.review_lead_periods.get(rule.id)
+    return int(round(series[t - 1])) if series is not None else rule.review_lead_time_periods
+
+
+def _lapse_period(data: CaseData, rule) -> int | None:
+    """First period of quota 0 of a licence that is not renewed (``renewal.renewed`` false), else None."""
+    from model.input.scenarios import renewal_due_periods
+
+    if rule.renewal is None or rule.renewal.renewed:
+        return None
+    due = renewal_due_periods(data.case, rule, data.T)
+    return due[0] if due else None
 
 
 def _contract_terms(data: CaseData, RESERVE) -> dict:
@@ -171,17 +234,15 @@ def build_sets(data: CaseData) -> ModelSets:
     in_force = _rules_in_force(data)
     cover = _rule_cover(data)
 
-    # --- review lead time per (offer, order period) from case-by-case rules in force
+    # --- the rules governing each (offer, order period): review lead time, admission of the company
+    governed = _orders_governed(data, in_force)
     ot = offers.merge(pd.DataFrame({"t": periods}), how="cross")
-    cbc = cover[cover.regime == "case_by_case"][["rule", "g", "material"]].drop_duplicates()
-    cbc = cbc.assign(review=[rules[r].review_lead_time_periods for r in cbc.rule])
-    rev = (
-        ot.merge(cbc, on=["g", "material"]).merge(in_force, on=["rule", "t"])
-        .groupby(["o", "t"], as_index=False)["review"].max()
-    )
-    ot = ot.merge(rev, on=["o", "t"], how="left").fillna({"review": 0})
+    gov = [governed.get((o, int(t)), ()) for o, t in zip(ot.o, ot.t)]
+    ot["review"] = [max((_review_lead(data, r, int(t)) for r in g if r.regime == "case_by_case"), default=0)
+                    for g, t in zip(gov, ot.t)]
+    ot["barred"] = [not all(admits_company(r, case.company) for r in g) for g in gov]
     ot["a"] = ot.t + ot.lead + ot.review.astype(int)
-    ot = ot[ot.a <= T].reset_index(drop=True)
+    ot = ot[(ot.a <= T) & ~ot.barred].reset_index(drop=True)
     PURCHASE = tuple(zip(ot.o, ot.t.astype(int)))
     arrival_period = dict(zip(PURCHASE, ot.a.astype(int)))
     RESERVE = tuple(zip(ot.o[ot.okind == "contract"], ot.t[ot.okind == "contract"].astype(int)))
@@ -196,21 +257,45 @@ def build_sets(data: CaseData) -> ModelSets:
     sa = ot[ot.mkind == "scrap"][["material", "a", "o", "t"]].astype({"a": int, "t": int}).reset_index(drop=True)
     ma = ot[ot.mkind == "magnet"][["material", "g", "a", "o", "t"]].astype({"a": int, "t": int}).reset_index(drop=True)
 
-    # --- quotas: purchases of covered (g, material) per rule in force
-    quota_rules = cover[cover.regime.isin(["general", "case_by_case"])][["rule", "g", "material"]].drop_duplicates()
-    qrows = ot.merge(quota_rules, on=["g", "material"]).merge(in_force, on=["rule", "t"])
+    # --- quotas: orders each general / case-by-case rule in force governs
     QUOTA: dict = defaultdict(list)
-    for rule, t, o in zip(qrows.rule, qrows.t.astype(int), qrows.o):
-        QUOTA[(rule, t)].append(o)
+    for o, t in PURCHASE:
+        for r in governed.get((o, t), ()):
+            if r.regime in ("general", "case_by_case"):
+                QUOTA[(r.id, t)].append(o)
     # a rule in force with no orderable offer still gets a (vacuous) key only if it has members
     QUOTA = {k: tuple(sorted(v)) for k, v in sorted(QUOTA.items())}
     rule_in_force = {(r, int(t)): True for r, t in zip(in_force.rule, in_force.t)}
+    lapse = {r.id: _lapse_period(data, r) for r in case.licence_rules}
+    QUOTA_LAPSED = tuple(k for k in QUOTA if lapse[k[0]] is not None and k[1] >= lapse[k[0]])
 
-    # --- prohibited (g, material, end_use, t)
-    proh = cover[cover.regime == "prohibited"].merge(in_force, on="rule")[["g", "material", "end_use", "t"]]
+    # --- prohibited (g, material, end_use, t): prohibitions that apply to the company (``customers``),
+    # in force and not lifted (``admitted``, a scenario's ``admit`` effect)
+    bars = pd.Series([rules[r].regime == "prohibited" and admits_company(rules[r], case.company)
+                      and data.admitted.get(r, (0.0,) * T)[int(t) - 1] <= 0.5
+                      for r, t in zip(in_force.rule, in_force.t)], index=in_force.index, dtype=bool)
+    proh = cover[cover.regime == "prohibited"].merge(in_force[bars], on="rule")[["g", "material", "end_use", "t"]]
+
+    # --- orders in transit at the start (already licensed and paid): what arrives, by kind
+    transit_elem: dict = defaultdict(float)
+    transit_scrap: dict = defaultdict(float)
+    transit_mag: dict = defaultdict(float)
+    offer_of = {o.id: o for o in case.offers}
+    for x in case.in_transit:
+        o = offer_of[x.offer]
+        mat = mats[o.material]
+        a = period_of_month(case.horizon, x.arrival_period)
+        if mat.kind in ELEMENT_KINDS:
+            for e, f in mat.element_content_frac.items():
+                if f > 0:
+                    transit_elem[e, o.origin_group, a] += f * x.quantity_t
+        elif mat.kind == "scrap":
+            transit_scrap[mat.id, a] += x.quantity_t
+        else:
+            transit_mag[mat.id, o.origin_group, a] += x.quantity_t
 
     # --- element stock keys
-    eg = set(zip(ea.e, ea.g))
+    eg = set(zip(ea.e, ea.g)) | {(e, g) for (e, g, _) in transit_elem}
     for sp in case.stockpile:
         eg |= {(sp.element, g) for g, v in sp.initial_t_by_origin.items() if v > 0}
     for rt in case.recycling_routes:
@@ -240,17 +325,35 @@ def build_sets(data: CaseData) -> ModelSets:
     mag = pd.DataFrame(
         [(m.id, m.grade) for m in case.materials if m.kind == "magnet"], columns=["material", "grade"]
     )
-    mg = offers[offers.mkind == "magnet"][["material", "g"]].drop_duplicates().merge(mag, on="material")
+    # magnet stock: (m, g) of a grade with a store that some order, order in transit or initial stock supplies
+    store = {x.grade: x for x in case.magnet_stock}
+    magnets_of: dict = defaultdict(list)
+    for m_ in case.materials:
+        if m_.kind == "magnet":
+            magnets_of[m_.grade].append(m_.id)
+    only_magnet = {gr: ms[0] for gr, ms in magnets_of.items() if len(ms) == 1}
+    supplied = set(zip(ma.material, ma.g)) | {(m_, g_) for (m_, g_, _) in transit_mag} | {
+        (only_magnet[gr], g_) for gr, x in store.items() if gr in only_magnet for g_, v in x.initial_t_by_origin.items() if v > 0}
+    grade_of = dict(zip(mag.material, mag.grade))
+    MAGNET_STOCK_MG = tuple(sorted((m_, g_) for (m_, g_) in supplied if grade_of.get(m_) in store))
+    mg0 = offers[offers.mkind == "magnet"][["material", "g"]].drop_duplicates()
+    extra = sorted(({(m_, g_) for (m_, g_, _) in transit_mag} | set(MAGNET_STOCK_MG)) - set(zip(mg0.material, mg0.g)))
+    mg = (pd.concat([mg0, pd.DataFrame(extra, columns=["material", "g"])], ignore_index=True) if extra else mg0
+          ).merge(mag, on="material")
     mcand = streams.merge(mg, on="grade").merge(pd.DataFrame({"t": periods}), how="cross")
     mcand = mcand.merge(proh.assign(_b=1), on=["g", "material", "end_use", "t"], how="left")
     mcand = mcand[mcand._b.isna()].sort_values(["s", "material", "g", "t"])
     arrived = ma[["material", "g", "a"]].drop_duplicates().rename(columns={"a": "t"})
+    held = pd.DataFrame(
+        sorted({(m_, g_, a) for (m_, g_, a) in transit_mag} | {(m_, g_, t) for (m_, g_) in MAGNET_STOCK_MG for t in periods}),
+        columns=["material", "g", "t"])
+    arrived = pd.concat([arrived, held], ignore_index=True).drop_duplicates() if len(held) else arrived
     mcand = mcand.merge(arrived, on=["material", "g", "t"])
     MAGNET_USE = tuple(zip(mcand.s, mcand.material, mcand.g, mcand.t.astype(int)))
 
     # --- recycling throughput keys: (route, source, t); source = recipe (swarf) or scrap material
     made_recipes = sorted({r for (_, r, _) in MAKE})
-    scrap_avail = set(zip(sa.material, sa.a))
+    scrap_avail = set(zip(sa.material, sa.a)) | set(transit_scrap)  # (m, a) keys
     rx = [
         (rt.id, r, t)
         for rt in case.recycling_routes if rt.feed == SWARF_FEED
@@ -321,7 +424,11 @@ def build_sets(data: CaseData) -> ModelSets:
         T=T, periods=periods, PURCHASE=PURCHASE, arrival_period=arrival_period, RESERVE=RESERVE,
         **_contract_terms(data, RESERVE),
         ELEM_ARRIVAL=ea, SCRAP_ARRIVAL=sa, MAGNET_ARRIVAL=ma, QUOTA=QUOTA,
-        rule_in_force=rule_in_force, STOCK_EG=STOCK_EG, USE=USE, MAKE=MAKE, MAGNET_USE=MAGNET_USE,
+        rule_in_force=rule_in_force, QUOTA_LAPSED=QUOTA_LAPSED, MAGNET_STOCK_MG=MAGNET_STOCK_MG,
+        IN_TRANSIT_ELEM=tuple((*k, v) for k, v in sorted(transit_elem.items())),
+        IN_TRANSIT_SCRAP=tuple((*k, v) for k, v in sorted(transit_scrap.items())),
+        IN_TRANSIT_MAGNET=tuple((*k, v) for k, v in sorted(transit_mag.items())),
+        STOCK_EG=STOCK_EG, USE=USE, MAKE=MAKE, MAGNET_USE=MAGNET_USE,
         RECYCLE_X=RECYCLE_X, RECOVERY=RECOVERY, exp_avail=exp_avail, recipe_need=recipe_need, recipe_grade=recipe_grade,
         YEARS=YEARS, floor_t=floor_t, terminal_t=terminal_t, terminal_penalty_usd_per_kg=term_pen,
     )

@@ -20,6 +20,11 @@ availability_frac[x]       share of offer or route x's nominal capacity availabl
                            capacity, purchases by reservation x availability
 quota_factor[r]            multiplier on licence rule r's quota, per period (scenario events; default 1)
 approval_frac[r]           case-by-case approval share of rule r, per period (default the rule's approval_frac)
+review_lead_periods[r]     review lead time of case-by-case rule r for orders placed in each period (scenario
+                           effects of kind ``review_lead``); a rule absent here has its
+                           ``review_lead_time_periods`` in every period
+admitted[r]                1 in the periods where a scenario effect of kind ``admit`` lifts prohibited rule r,
+                           else 0; a rule absent here is never lifted
 from_csv                   ``kind:id`` of every series taken from a CSV column (e.g. ``capacity:plant``)
 scenario                   name of the scenario this data represents (``base`` for the case as read)
 probability                its probability
@@ -47,7 +52,7 @@ def _read_only_series(d: Mapping[str, Iterable[float]]) -> Mapping[str, tuple[fl
 
 
 _SERIES = ("demand_t_per_period", "price_usd_per_kg", "capacity_t_per_period", "demand_as_read_t_per_period",
-           "availability_frac", "quota_factor", "approval_frac")
+           "availability_frac", "quota_factor", "approval_frac", "review_lead_periods", "admitted")
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class CaseData:
     availability_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     quota_factor: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     approval_frac: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    review_lead_periods: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    admitted: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     from_csv: frozenset = frozenset()
     scenario: str = "base"
     probability: float = 1.0

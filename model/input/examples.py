@@ -105,6 +105,25 @@ notice_periods: 2        # no new volume in the first 2 periods
   quota_t_per_period: 0.4        # t of Dy oxide orderable per period, all covered offers together
   approval_frac: 0.6             # expected share of the quota approved
   review_lead_time_periods: 2    # added to the offer's lead time
+- id: jl_mag_general_2026        # a one-year general licence granted to a named exporter for named customers
+  origin_groups: [CN]
+  materials: [magnet_uh]
+  end_uses: [civil]
+  regime: general                # no review lead time: it replaces the blanket rules for JL Mag's offers
+  suppliers: [JL Mag]            # covers only offers whose supplier is JL Mag
+  customers: [acme_de, acme_pl]  # admits the company only if company.customer_id is one of these
+  quota_t_per_period: 2
+  renewal: {every_periods: 12, first_due: "2027-12"}   # renewed each year unless a scenario refuses it
+  source: EST
+""",
+    "LicenceRenewal": """\
+every_periods: 12        # a one-year licence in monthly periods
+first_due: "2027-12"     # first month of the new term (blank: valid_from + every_periods)
+renewed: true            # false: it lapses at the first due date (quota 0 from then on)
+""",
+    "Company": """\
+customer_id: acme_de       # how licences' `customers` lists name this company
+validated_end_user: false  # a rule with validated_end_users_only admits only validated end users
 """,
     "Grade": """\
 - id: UH
@@ -152,6 +171,20 @@ swarf_credit_usd_per_kg: 8       # earned on swarf sold instead of recycled
   floor_t: 0.3                   # or a floor in tonnes
   floor_hard: true               # never below it (may make the case infeasible)
   terminal_min_t: 0.3            # stock wanted at the horizon end (blank: the initial stock)
+""",
+    "MagnetStock": """\
+- grade: UH                      # finished UH magnets, kept by material and origin group
+  capacity_t: 8                  # t of magnet at the end of any period, all origins together
+  holding_cost_usd_per_kg_per_period: 0.5
+  initial_t_by_origin: {allied: 2, CN: 1}   # CN magnets held still cannot serve a prohibited end use
+""",
+    "InTransit": """\
+- offer: cn_dy_oxide_spot        # ordered (and licensed, and paid) before the horizon
+  arrival_period: "2027-02"      # arrives in period 2
+  quantity_t: 0.5                # t of the offer's material
+- offer: jp_uh_magnet_spot
+  arrival_period: "2027-01"
+  quantity_t: 1.5
 """,
     "RecyclingRoute": """\
 - id: swarf_loop
@@ -248,6 +281,17 @@ listed:
   select: {origin_groups: [CN], materials: [ndpr_oxide]}
   end_uses: [defence]
   start: "2027-04"
+- kind: renewal                  # the first renewal of JL Mag's general licence due from 2027-10 is refused
+  select: {licence_rules: [jl_mag_general_2026]}
+  start: "2027-10"
+- kind: admit                    # the defence prohibition is lifted for 6 periods
+  select: {licence_rules: [cn_defence_prohibited]}
+  start: "2028-01"
+  periods: 6
+- kind: review_lead              # case-by-case reviews take 4 periods from 2027-07
+  select: {licence_rules: [cn_dy_oxide_civil]}
+  review_lead_time_periods: 4
+  start: "2027-07"
 - kind: price                    # sampling: start drawn in 2027-04..2027-12, length in 6..12
   select: {suppliers: [Japanese metal refiner]}
   factor: 1.2
@@ -277,6 +321,10 @@ PLACES: dict[str, str] = {
     "Plant": "under `plant:`",
     "Stream": "under `streams:`",
     "StockpileElement": "under `stockpile:`",
+    "MagnetStock": "under `magnet_stock:`",
+    "InTransit": "under `in_transit:`",
+    "LicenceRenewal": "under `renewal:` of a licence rule",
+    "Company": "under `company:`",
     "RecyclingRoute": "under `recycling_routes:`",
     "CapacityExpansion": "under `expansion:` of a recycling route",
     "DiversificationLimit": "under `diversification_limits:`",

@@ -1,9 +1,10 @@
 """Disruption scenarios: validate, generate and apply them to frozen case data.
 
 A scenario is a transformation of ``CaseData``: ``apply_effects(data, effects)`` returns new frozen
-data whose availability, quota-factor, approval, price and demand series (and, for
-``prohibit_end_uses``, extra prohibited licence rules) reflect the scenario. The model builder is
-the same for every scenario; it never sees an event.
+data whose availability, quota-factor, approval, review-lead, admitted, price and demand series (and,
+for ``prohibit_end_uses``, extra prohibited licence rules) reflect the scenario. A refused ``renewal``
+sets the rule's quota factor to 0 from the refused due date (:func:`renewal_due_periods`) to the horizon
+end. The model builder is the same for every scenario; it never sees an event.
 
 Generation (``scenario_cases``):
 
@@ -18,10 +19,12 @@ Generation (``scenario_cases``):
   separate scenarios (so the sample is an unbiased one).
 
 The expected-value case (``mean_case``) averages every series over scenarios by probability; a
-prohibition is kept where the scenarios that impose it have probability of at least one half.
+prohibition is kept where the scenarios that impose it have probability of at least one half, and
+likewise a lifted prohibition (``admitted``); a review lead time is the probability-weighted median
+(the smallest lead time with probability at least one half of being at most it).
 
-Effects on the same series multiply (availability, quota, price, demand); for approval the last
-effect in force wins. Windows are clipped to the horizon.
+Effects on the same series multiply (availability, quota, price, demand); for approval and review
+lead time the last effect in force wins. Windows are clipped to the horizon.
 """
 
 from __future__ import annotations
@@ -115,11 +118,14 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad) -> None:
         "prohibit_end_uses": ("end_uses", ("licence_rules", "origin_groups", "materials")),
         "price": ("factor", OFFER_KEYS),
         "demand": ("factor", ("streams",)),
+        "review_lead": ("review_lead_time_periods", RULE_KEYS),
+        "admit": (None, RULE_KEYS),
+        "renewal": (None, RULE_KEYS),
     }
     field, allowed = needs[e.kind]
-    if getattr(e, field) is None:
+    if field is not None and getattr(e, field) is None:
         bad(f"{where}.{field}", "(blank)", f"a value for an effect of kind {e.kind}")
-    for other in ("factor", "approval_frac", "end_uses"):
+    for other in ("factor", "approval_frac", "end_uses", "review_lead_time_periods"):
         if other != field and getattr(e, other) is not None:
             bad(f"{where}.{other}", getattr(e, other), f"no {other} for an effect of kind {e.kind}")
     given = [k for k in selection_keys() if getattr(s, k)]
@@ -134,6 +140,11 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad) -> None:
         for u in e.end_uses or []:
             if u not in set(case.end_uses):
                 bad(f"{where}.end_uses", u, f"a known end use ({', '.join(case.end_uses)})")
+    if e.kind in LICENCE_EFFECT_NEEDS and any(getattr(s, k) for k in RULE_KEYS):
+        has, what = LICENCE_EFFECT_NEEDS[e.kind]
+        rules = {r.id: r for r in case.licence_rules}
+        if not any(has(rules[r]) for r in selected_rules(case, s)):
+            bad(f"{where}.select", "no such rule selected", f"a selection with {what} for an effect of kind {e.kind}")
     W = case.risk.non_anticipative_periods
     outside = f"a month inside the horizon starting {case.horizon.start_month}"
     for key, v, p in months_in_horizon(e, ("start", "start_latest"), case.horizon, bad, where, outside):
@@ -144,6 +155,34 @@ def _check_effect(case: CaseInput, e: Effect, where: str, bad) -> None:
         bad(f"{where}.start_latest", e.start_latest, f"a month not before start {e.start}")
     if e.periods_max is not None and (e.periods is None or e.periods_max < e.periods):
         bad(f"{where}.periods_max", e.periods_max, "at least `periods` (which must be given)")
+
+
+RULE_KEYS = ("licence_rules", "origin_groups", "materials")
+LICENCE_EFFECT_NEEDS = {  # kind -> (what a selected rule must be for the effect to do anything, its wording)
+    "review_lead": (lambda r: r.regime == "case_by_case", "a case_by_case rule (only they have a review lead time)"),
+    "admit": (lambda r: r.regime == "prohibited", "a prohibited rule (admit lifts a prohibition)"),
+    "renewal": (lambda r: r.renewal is not None, "a rule that has `renewal`"),
+}
+
+
+def renewal_due_periods(case: CaseInput, rule: LicenceRule, T: int) -> tuple[int, ...]:
+    """Periods in which ``rule``'s licence falls due for renewal (model.md §6.1): from ``renewal.first_due``
+    (blank: the period of ``valid_from``, or 1, plus ``every_periods``) every ``every_periods`` periods, up
+    to the rule's last period in force."""
+    rn = rule.renewal
+    if rn is None:
+        return ()
+    h = case.horizon
+    last = (period_of_month(h, rule.valid_to) if rule.valid_to else None) or T
+    if rn.first_due is not None:
+        p = period_of_month(h, rn.first_due)
+    else:
+        p = ((period_of_month(h, rule.valid_from) if rule.valid_from else None) or 1) + rn.every_periods
+    out = []
+    while p is not None and p <= last:
+        out.append(p)
+        p += rn.every_periods
+    return tuple(out)
 
 
 def selection_keys() -> tuple[str, ...]:
@@ -188,6 +227,8 @@ def apply_effects(data: CaseData, effects: list[tuple[Effect, str, int | None]],
     appr = {k: list(v) for k, v in data.approval_frac.items()}
     price = {k: list(v) for k, v in data.price_usd_per_kg.items()}
     demand = {k: list(v) for k, v in data.demand_t_per_period.items()}
+    review = {k: list(v) for k, v in data.review_lead_periods.items()}
+    admitted = {k: list(v) for k, v in data.admitted.items()}
     rules = {r.id: r for r in case.licence_rules}
     extra_rules: list[LicenceRule] = []
     for i, (e, start, periods) in enumerate(effects):
@@ -212,6 +253,24 @@ def apply_effects(data: CaseData, effects: list[tuple[Effect, str, int | None]],
             for k in s.streams or []:
                 for t in win:
                     demand[k][t - 1] *= e.factor
+        elif e.kind == "review_lead":
+            for r in selected_rules(case, s):
+                if rules[r].regime == "case_by_case":
+                    lead = review.setdefault(r, [float(rules[r].review_lead_time_periods)] * T)
+                    for t in win:
+                        lead[t - 1] = float(e.review_lead_time_periods)
+        elif e.kind == "admit":
+            for r in selected_rules(case, s):
+                if rules[r].regime == "prohibited":
+                    lifted = admitted.setdefault(r, [0.0] * T)
+                    for t in win:
+                        lifted[t - 1] = 1.0
+        elif e.kind == "renewal":
+            for r in selected_rules(case, s):
+                refused = [p for p in renewal_due_periods(case, rules[r], T) if p in win]
+                if refused:
+                    for t in range(refused[0], T + 1):
+                        quota[r][t - 1] = 0.0
         elif e.kind == "prohibit_end_uses":
             if s.licence_rules:
                 pairs = [(rules[r].origin_groups, rules[r].materials) for r in s.licence_rules]
@@ -231,6 +290,7 @@ def apply_effects(data: CaseData, effects: list[tuple[Effect, str, int | None]],
         availability_frac=freeze_series(avail),
         quota_factor=freeze_series(quota | extra_ones),
         approval_frac=freeze_series(appr | extra_ones),
+        review_lead_periods=freeze_series(review), admitted=freeze_series(admitted),
         price_usd_per_kg=freeze_series(price),
         demand_t_per_period=freeze_series(demand),
         scenario=name, probability=probability,
@@ -309,11 +369,30 @@ def mean_case(cases: list[CaseData]) -> CaseData:
     own = sorted(base_ids)  # the case's own rules; scenario-generated ones differ between scenarios
     q = avg("quota_factor", own) | {r.id: [1.0] * T for r in kept}
     a = avg("approval_frac", own) | {r.id: [1.0] * T for r in kept}
+    rules = {r.id: r for r in root_rules}
+    review, admitted = {}, {}
+    for r in sorted({k for c in cases for k in c.review_lead_periods}):
+        default = (float(rules[r].review_lead_time_periods),) * T
+        review[r] = [_weighted_median([c.review_lead_periods.get(r, default)[t] for c in cases], probs) for t in range(T)]
+    for r in sorted({k for c in cases for k in c.admitted}):
+        admitted[r] = [1.0 if sum(p for c, p in zip(cases, probs) if c.admitted.get(r, (0.0,) * T)[t] > 0.5) >= 0.5 - 1e-12
+                       else 0.0 for t in range(T)]
     return replace(
         base, case=case,
         availability_frac=freeze_series(avg("availability_frac")),
         quota_factor=freeze_series(q), approval_frac=freeze_series(a),
+        review_lead_periods=freeze_series(review), admitted=freeze_series(admitted),
         price_usd_per_kg=freeze_series(avg("price_usd_per_kg")),
         demand_t_per_period=freeze_series(avg("demand_t_per_period")),
         scenario="expected_value", probability=1.0,
     )
+
+
+def _weighted_median(values: list[float], probs) -> float:
+    """The smallest value v with probability at least 1/2 of a value <= v."""
+    acc = 0.0
+    for v, p in sorted(zip(values, probs)):
+        acc += p
+        if acc >= 0.5 - 1e-12:
+            return float(v)
+    return float(max(values))

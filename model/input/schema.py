@@ -225,6 +225,26 @@ class Offer(Strict):
     """Where the figures come from (dossier code) or `EST`."""
 
 
+class LicenceRenewal(Strict):
+    """The term and renewal of a licence (model.md §6.1): due for renewal every `every_periods` periods from its first due date, and renewed unless `renewed` is false or a scenario effect of kind `renewal` refuses it. From the first renewal not granted to the horizon end the rule's quota is 0."""
+
+    every_periods: Annotated[int, Field(ge=1, le=600)]
+    """Term of the licence, periods (12 for a one-year licence in monthly periods): it falls due every this many periods."""
+    first_due: Month | None = None
+    """First month the licence falls due for renewal (`YYYY-MM`, inside the horizon; the first month of the new term). Blank: `every_periods` periods after `valid_from` (blank: after the horizon start)."""
+    renewed: bool = True
+    """Whether the licence is renewed when due (the plan's assumption). `false`: it lapses at the first due date."""
+
+
+class Company(Strict):
+    """The planning company's standing under export licences: how licences that name customers name it (model.md §6.1). Blank: no rule may name customers or admit only validated end users."""
+
+    customer_id: Id
+    """The company's customer id (its plant or buying entity) as a licence's `customers` list names it."""
+    validated_end_user: bool = False
+    """Whether the company is a validated end user; a rule with `validated_end_users_only` admits only one."""
+
+
 class LicenceRule(Strict):
     id: Id
     """Rule name; its quota constraint is reported under this name."""
@@ -246,6 +266,14 @@ class LicenceRule(Strict):
     """First month in force (`YYYY-MM`, inside the horizon). Blank: from the horizon start."""
     valid_to: Month | None = None
     """Last month in force (`YYYY-MM`, inside the horizon). Blank: to the horizon end."""
+    suppliers: FrozenList[str] | None = None
+    """Named exporters (names as in `offers[].supplier`): the rule covers only their offers (a general licence granted to JL Mag, say). While such a rule is in force it governs the orders of the offers it names in place of the rules that name no supplier: their quotas and review lead times do not apply to those orders (prohibitions still do). Not for `prohibited` rules (stock is pooled by origin group, whoever sold it). Blank: every supplier's offers."""
+    customers: FrozenList[Id] | None = None
+    """Named customers the licence is granted for: the rule admits the company only if `company.customer_id` is among them. A `free`, `general` or `case_by_case` rule in force that does not admit the company bars the orders it governs (they cannot be placed); a `prohibited` rule naming customers applies only when the company is among them. Needs a `company` block. Blank: any customer."""
+    validated_end_users_only: bool = False
+    """`free`, `general` or `case_by_case`: the rule admits the company only if it is a validated end user (`company.validated_end_user`); otherwise it bars the orders it governs, as for `customers`."""
+    renewal: LicenceRenewal | None = None
+    """`general` and `case_by_case`: the licence runs for a term and falls due for renewal (a one-year general licence). A lapsed licence (not renewed, or refused by a scenario effect of kind `renewal`) stays in force with quota 0, so its orders cannot be placed. Blank: no renewal (in force over its whole validity)."""
     source: str = ""
     """Where the figures come from (dossier code) or `EST`."""
 
@@ -335,6 +363,32 @@ class StockpileElement(Strict):
         if v is not None and info.data.get("floor_t") is not None:
             raise ValueError("give floor_t or floor_months_of_use, not both")
         return v
+
+
+class MagnetStock(Strict):
+    """A store of finished magnets of one grade (model.md §8.1), kept by magnet material and origin group: a magnet held keeps its origin, and drawing it for a stream obeys that stream's end-use eligibility in the period drawn, as a magnet bought then would."""
+
+    grade: Id
+    """Magnet grade stored (one entry per grade); every magnet material of this grade can be held."""
+    capacity_t: Tonnes
+    """Maximum stock at the end of any period, t of magnet, all materials and origin groups of the grade."""
+    holding_cost_usd_per_kg_per_period: UsdPerKg = 0.0
+    """Cost of holding 1 kg of finished magnet for one period (end-of-period stock)."""
+    initial_t_by_origin: FrozenMap[Id, Tonnes] = Field(default_factory=FrozenMap)
+    """Stock at the start of period 1, t of magnet, by origin group; of the grade's magnet material (the grade must then have exactly one). No terminal requirement: what is left at the horizon end is not valued."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
+class InTransit(Strict):
+    """An order placed before the horizon and still under way at its start (model.md §5.2). It is already licensed and paid: it arrives as ordered, counts against no capacity, quota or diversification limit of the horizon, and costs nothing in it. What arrives obeys eligibility like any arrival of its origin."""
+
+    offer: Id
+    """The offer it was placed under: its material, origin group and supplier."""
+    arrival_period: Month
+    """Month it arrives (`YYYY-MM`, inside the horizon)."""
+    quantity_t: Tonnes
+    """t of the offer's material."""
 
 
 class CapacityExpansion(Strict):
@@ -428,8 +482,8 @@ class Selection(Strict):
 class Effect(Strict):
     """One change a scenario makes to the inputs, over a window of periods."""
 
-    kind: Literal["availability", "quota", "approval", "prohibit_end_uses", "price", "demand"]
-    """`availability`: multiply selected offers' and routes' available capacity by `factor` (0 = embargo or outage). `quota`: multiply selected rules' quota by `factor`. `approval`: set selected case-by-case rules' approval share to `approval_frac`. `prohibit_end_uses`: selected origin groups x materials may not serve `end_uses` (a de-minimis or end-user rule in force). `price`: multiply selected offers' prices by `factor`. `demand`: multiply selected streams' demand by `factor`."""
+    kind: Literal["availability", "quota", "approval", "prohibit_end_uses", "price", "demand", "review_lead", "admit", "renewal"]
+    """`availability`: multiply selected offers' and routes' available capacity by `factor` (0 = embargo or outage). `quota`: multiply selected rules' quota by `factor`. `approval`: set selected case-by-case rules' approval share to `approval_frac`. `prohibit_end_uses`: selected origin groups x materials may not serve `end_uses` (a de-minimis or end-user rule in force). `price`: multiply selected offers' prices by `factor`. `demand`: multiply selected streams' demand by `factor`. `review_lead`: set selected case-by-case rules' review lead time to `review_lead_time_periods` for orders placed in the window. `admit`: selected prohibited rules admit their end uses over the window (the prohibition is lifted). `renewal`: the first renewal of each selected rule with `renewal` that falls due in the window is refused: from that due date to the horizon end the rule's quota is 0."""
     select: Selection
     """What the effect applies to."""
     factor: Factor | None = None
@@ -438,6 +492,8 @@ class Effect(Strict):
     """New approval share for `approval`."""
     end_uses: FrozenList[Id] | None = None
     """End uses prohibited by `prohibit_end_uses`."""
+    review_lead_time_periods: NonNegInt | None = None
+    """New review lead time for `review_lead`, periods (added to the lead time of orders placed in the window)."""
     start: Month
     """First month of the window (must start after the non-anticipative window)."""
     periods: Annotated[int, Field(ge=1, le=600)] | None = None
@@ -539,6 +595,12 @@ class CaseInput(Strict):
     """Demand streams."""
     stockpile: FrozenList[StockpileElement] = Field(default_factory=FrozenList)
     """Stockpile settings per element. An element without an entry has no stock capacity."""
+    magnet_stock: FrozenList[MagnetStock] = Field(default_factory=FrozenList)
+    """Finished-magnet stores, one per grade. A grade without an entry cannot hold finished magnets: what arrives is used in its period or discarded."""
+    in_transit: FrozenList[InTransit] = Field(default_factory=FrozenList)
+    """Orders placed before the horizon that arrive in it (already licensed and paid)."""
+    company: Company | None = None
+    """The planning company's standing under export licences (needed when a licence rule names `customers` or admits only validated end users)."""
     recycling_routes: FrozenList[RecyclingRoute] = Field(default_factory=FrozenList)
     """Recycling routes."""
     diversification_limits: FrozenList[DiversificationLimit] = Field(default_factory=FrozenList)

@@ -227,6 +227,15 @@ def _grade_never_available(case, demand, capacity):
         if rt.feed != SWARF_FEED and m is not None and m.kind == "scrap" and rt.feed in offered:
             have |= {e for e in rt.recovery_frac if m.element_content_frac.get(e, 0) > 0}
     magnet_grades = {m.grade for m in mats.values() if m.kind == "magnet" and m.id in offered}
+    # finished magnets held at the start, or in transit, can serve a grade too (partly: not a contradiction)
+    magnet_grades |= {ms.grade for ms in case.magnet_stock if sum(ms.initial_t_by_origin.values()) > TOL_T}
+    offers = _first(case.offers, lambda o: o.id)
+    for it in case.in_transit:
+        m = mats.get(offers[it.offer].material) if it.offer in offers else None
+        if m is not None and m.kind == "magnet":
+            magnet_grades.add(m.grade)
+        elif m is not None and m.kind in ELEMENT_KINDS:
+            have |= {e for e, f in m.element_content_frac.items() if f > 0}
     grades = _first(case.grades, lambda g: g.id)
     for g, streams in sorted(_demanded_grades(case, demand).items()):
         if g not in grades or g in magnet_grades:

@@ -178,4 +178,51 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
     if case.risk.non_anticipative_periods > case.horizon.periods:
         bad("risk.non_anticipative_periods", case.risk.non_anticipative_periods, f"at most the {case.horizon.periods} periods of the horizon")
 
+    _check_grants_and_magnet_stock(case, bad, known)
     return out
+
+
+def _check_grants_and_magnet_stock(case: CaseInput, bad, known) -> None:
+    """Named licences and renewals (licence_rules[].suppliers/customers/renewal), magnet stock, orders in transit."""
+    outside = f"a month inside the horizon starting {case.horizon.start_month} ({case.horizon.periods} periods)"
+    suppliers = {o.supplier for o in case.offers}
+    for r in case.licence_rules:
+        f = f"licence_rules[{r.id}]"
+        for x in r.suppliers or []:
+            known(f"{f}.suppliers", x, suppliers, "supplier of an offer")
+        if r.regime == "prohibited" and r.suppliers is not None:
+            bad(f"{f}.suppliers", list(r.suppliers), "no suppliers for a prohibited rule (stock is pooled by origin group)")
+        if r.regime == "prohibited" and r.validated_end_users_only:
+            bad(f"{f}.validated_end_users_only", True, "false for a prohibited rule (it admits no one)")
+        if (r.customers is not None or r.validated_end_users_only) and case.company is None:
+            bad(f"{f}.customers" if r.customers is not None else f"{f}.validated_end_users_only",
+                list(r.customers) if r.customers is not None else True, "a `company` block saying who the company is")
+        if r.renewal is not None:
+            if r.regime not in ("general", "case_by_case"):
+                bad(f"{f}.renewal", "given", f"no renewal for regime {r.regime} (only general and case_by_case licences lapse)")
+            list(months_in_horizon(r.renewal, ("first_due",), case.horizon, bad, f"{f}.renewal", outside))
+    grades = {g.id for g in case.grades}
+    groups = {g.id for g in case.origin_groups}
+    magnets = {}
+    for m in case.materials:
+        if m.kind == "magnet":
+            magnets.setdefault(m.grade, []).append(m.id)
+    for d in _dups(x.grade for x in case.magnet_stock):
+        bad("magnet_stock grade", d, "one entry per grade (this one appears more than once)")
+    for x in case.magnet_stock:
+        f = f"magnet_stock[{x.grade}]"
+        known(f"{f}.grade", x.grade, grades, "grade")
+        for g in x.initial_t_by_origin:
+            known(f"{f}.initial_t_by_origin", g, groups, "origin group")
+        init = sum(x.initial_t_by_origin.values())
+        if init > x.capacity_t + 1e-9:
+            bad(f"{f}.initial_t_by_origin", round(init, 6), f"a total within capacity_t {x.capacity_t}")
+        if init > 0 and len(magnets.get(x.grade, [])) != 1:
+            bad(f"{f}.initial_t_by_origin", round(init, 6),
+                f"initial stock only for a grade with exactly one material of kind magnet (this one has "
+                f"{len(magnets.get(x.grade, []))})")
+    offers = {o.id for o in case.offers}
+    for i, x in enumerate(case.in_transit):
+        f = f"in_transit[{i}]"
+        known(f"{f}.offer", x.offer, offers, "offer")
+        list(months_in_horizon(x, ("arrival_period",), case.horizon, bad, f, outside))

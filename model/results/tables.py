@@ -9,12 +9,16 @@ Tables (one row per key; column names carry units):
                       contract with tranche terms (model.md §5.1); the take-or-pay columns are what is at
                       stake if nothing is taken at full availability (take_or_pay_frac x volume x term, and
                       that at each period's price); empty for a case without tranche terms
-    arrivals          element, origin_group, period, arrived_t (element content of oxide/metal/alloy arrivals)
+    arrivals          element, origin_group, period, arrived_t (element content of oxide/metal/alloy arrivals,
+                      orders in transit at the start included)
     production        stream, grade, recipe, period, made_t
     eligibility_use   stream, end_use, element, origin_group, period, used_t
     magnet_purchases  stream, material, origin_group, period, used_t (finished magnets used)
     stock             element, origin_group, period, stock_t
     stock_by_element  element, period, stock_t, capacity_t, floor_t, floor_shortfall_t
+    magnet_stock      grade, material, origin_group, period, stock_t, capacity_t: finished magnets held at the
+                      end of each period (capacity_t the grade's, all materials and origins); only for a case
+                      with ``magnet_stock``
     recycling         route, source, period, feed_t
     expansions        route, added_t_feed_per_period, usable_from, cost_usd
     recovered         element, origin_group, period, recovered_t
@@ -128,6 +132,15 @@ def _contracts(m, data, sets) -> pd.DataFrame:
     return _df(rows, CONTRACT_COLUMNS).astype({"term_periods": int})
 
 
+def _magnet_stock(m, data, sets) -> pd.DataFrame:
+    """The ``magnet_stock`` table: end-of-period finished-magnet stock per (material, origin group, period)."""
+    grade = {x.id: x.grade for x in data.case.materials if x.kind == "magnet"}
+    cap = {x.grade: x.capacity_t for x in data.case.magnet_stock}
+    return _df([(grade[mat], mat, g, data.periods[t - 1], _val(m.MagnetStock_t[mat, g, t]), cap[grade[mat]])
+                for (mat, g) in sets.MAGNET_STOCK_MG for t in sets.periods],
+               ["grade", "material", "origin_group", "period", "stock_t", "capacity_t"])
+
+
 def _reported(c) -> bool:
     """Whether cost term ``c`` is reported (``costs`` table, ``cost_parts_usd``): always, unless it is an
     optional term (:data:`model.terms.COST_TERMS`) that this case cannot incur (no variable in it)."""
@@ -172,10 +185,11 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
         ["offer", "period", "reserved_t", "purchased_t", "fee_usd"],
     )
     contracts = _contracts(m, data, sets)
-    arrivals = _df(
-        [(e, g, lab[a - 1], pyo.value(m.ElementArrivals_t[e, g, a])) for (e, g, a) in m.ElementArrivals_t],
-        ["element", "origin_group", "period", "arrived_t"],
-    )
+    arrived = {k: pyo.value(m.ElementArrivals_t[k]) for k in m.ElementArrivals_t}
+    for k in m.InTransitElement_t:  # orders in transit at the start arrive like any order
+        arrived[k] = arrived.get(k, 0.0) + pyo.value(m.InTransitElement_t[k])
+    arrivals = _df([(e, g, lab[a - 1], x) for (e, g, a), x in arrived.items()],
+                   ["element", "origin_group", "period", "arrived_t"])
     production = _df(
         [(s, streams[s].grade, r, lab[t - 1], _val(m.Make_t[s, r, t])) for (s, r, t) in sets.MAKE],
         ["stream", "grade", "recipe", "period", "made_t"],
@@ -237,6 +251,8 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
         "recycling": recycling, "expansions": expansions, "recovered": recovered, "shortages": shortages, "marginal_values": marginal,
         "costs": costs,
     }
+    if case.magnet_stock:  # only a case with finished-magnet stores has the table
+        tables["magnet_stock"] = _magnet_stock(m, data, sets)
     tables = {k: clean(v) for k, v in tables.items()}
     kpis = compute_kpis(b, res, tables)
     add_costs(tables, kpis, data)  # cost_by_period, cost_by_year, working_capital, budget; PV KPIs

@@ -22,6 +22,10 @@ Modules (each one's docstring holds its rules and maths):
 - :mod:`.scenario`: one scenario's checks, a method per constraint family;
 - :mod:`.contracts`: contract terms (the ``contracts`` table of tranches, which has no scenario
   columns; tranche sums, band, notice, take-or-pay cost);
+- :mod:`.grants`: licences as granted (named exporters and customers, renewals, the scenario's review lead
+  times and lifted prohibitions): which rules govern an order, which orders are barred, lapsed quotas;
+- :mod:`.magnet_stock`: finished-magnet stock (``magnet_stock`` table: capacity, balance, holding cost)
+  and orders in transit at the start (their arrivals);
 - :mod:`.nonanticipativity` and :mod:`.objective`: the checks across scenarios.
 """
 
@@ -35,7 +39,7 @@ from .inputs import ELEMENT_KINDS, TERMINAL_PENALTY_MARKUP, ScenarioInputs
 from .nonanticipativity import NONANT, audit_nonanticipativity
 from .objective import audit_objective, cvar
 from .scenario import ScenarioAudit
-from .tables import NONNEG, TABLES, check_tables, present_tables
+from .tables import NONNEG, OPTIONAL, TABLES, check_tables, present_tables
 
 __all__ = [
     "audit_run", "AuditCheck", "AuditReport", "CHECKS", "NOISE_FRAC", "MASS_ABS_T", "MASS_REL", "MONEY_REL",
@@ -63,6 +67,9 @@ def audit_run(run) -> AuditReport:
     kpis = run.solution.kpis
 
     full = present_tables(tables, stochastic, acc["table_integrity"])
+    for name, field in OPTIONAL.items():  # a table only some cases have: required when the case has its input
+        if name not in tables and getattr(cases[0].case, field):
+            acc["table_integrity"].add(1, 0.0, f"table {name} missing")
     views = check_tables(full, cases, stochastic, acc["table_integrity"], acc["nonnegativity"])
 
     totals = {}

@@ -22,25 +22,31 @@ table_integrity        rows    tables and columns present; ids, period labels, d
                                (supplier, origin, grade, end use, price), scenario names and
                                probabilities as in the inputs; no duplicate keys
 nonnegativity          t       every decision quantity >= 0
-arrival_timing         period  reported arrival = order + lead + review lead; no order arriving
-                               after the horizon
+arrival_timing         period  reported arrival = order + lead + review lead (of the rules governing
+                               the order, in the scenario); no order arriving after the horizon
 element_balance        t       stock[t] = stock[t-1] + content x arrivals + recovered - use, per
-                               element, origin group and period (stock[0] = initial stock)
-reported_arrivals      t       the ``arrivals`` table = element content of purchases at their arrival
+                               element, origin group and period (stock[0] = initial stock; arrivals
+                               include orders in transit at the start)
+reported_arrivals      t       the ``arrivals`` table = element content of purchases (and orders in
+                               transit) at their arrival
 bill_of_materials      t       per stream, element, period: sum_g use = sum_r need / yield x made
 plant_capacity         t       sum of magnets made <= plant capacity
 eligibility            t       no element use or finished-magnet use a licence bars; grade-matching
-                               magnets; recipes of the stream's grade
-licence_quota          t       covered orders <= quota x approval x quota factor, per rule and period
+                               magnets; recipes of the stream's grade; no order a governing licence
+                               does not admit (named customers, validated end users)
+licence_quota          t       governed orders <= quota x approval x quota factor x held (0 once
+                               lapsed), per rule and period
 supplier_capacity      t       spot <= cap x availability; nominal cap >= reservation >= committed;
                                contract purchase <= availability x reservation and
                                >= min take x availability x reservation; contract terms: reservation
                                = committed + tranches covering it, band, notice; the ``contracts``
                                table's terms, starts and take-or-pay tonnes
-finished_magnets       t       magnets used <= magnets arrived, per material, origin, period
+finished_magnets       t       magnets used + added to magnet stock <= magnets arrived (and in
+                               transit), per material, origin, period
 demand                 t       made + bought + shortage = demand; shortage within the service level;
                                the ``shortages`` table's columns agree
-stock_capacity         t       sum_g stock <= capacity; ``stock_by_element`` agrees with ``stock``
+stock_capacity         t       sum_g stock <= capacity; ``stock_by_element`` agrees with ``stock``;
+                               finished-magnet stock per grade <= its capacity (``magnet_stock``)
 strategic_floor        t       floor as derived; shortfall = max(0, floor - stock) (penalised floor)
                                or stock >= floor (hard floor)
 terminal_requirement   USD     the terminal penalty paid covers penalty x max(0, requirement - stock[T])
@@ -83,8 +89,8 @@ K = USD_PER_T_PER_USD_PER_KG
 # The audit states which terms are first-stage itself (from the model's definition), not from
 # model.terms: it checks the costs table's stage column against this independent statement.
 FIRST_STAGE_TERMS = ("reservation_fees", "capacity_expansion")
-COST_TERMS = ("purchases", "reservation_fees", "take_or_pay", "conversion", "shortage_penalty", "holding", "floor_penalty",
-              "terminal_penalty", "recycling", "swarf_credit", "capacity_expansion")
+COST_TERMS = ("purchases", "reservation_fees", "take_or_pay", "conversion", "magnet_holding", "shortage_penalty", "holding",
+              "floor_penalty", "terminal_penalty", "recycling", "swarf_credit", "capacity_expansion")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ take_or_pay[t]         sum_o price[o, t] x max(0, share_o x av[o, t] x r[o, t] -
 conversion[t]          conversion cost x sum_{s, rc} made[s, rc, t] x K
 shortage_penalty[t]    sum_s shortage cost_s x shortage[s, t] x K
 holding[t]             sum_e holding cost_e x stock[e, t] x K (end-of-period stock, all origin groups)
+magnet_holding[t]      sum_gr holding cost_gr x magnet stock[gr, t] x K (end-of-period finished-magnet stock of
+                       grade gr, all materials and origin groups; ``magnet_stock``)
 floor_penalty[t]       sum_e floor penalty_e x shortfall[e, t] x K
 terminal_penalty[T]    sum_e terminal penalty_e x max(0, requirement_e - stock[e, T]) x K, elements with
                        stock rows; 0 in every other period (the penalty due at the horizon's end)
@@ -57,6 +59,7 @@ class Plan:
     floor_shortfall: dict = field(default_factory=dict)  # (e, t) -> t
     feed: dict = field(default_factory=dict)  # (k, src, t) -> t of feed
     expansion: dict = field(default_factory=dict)  # k -> t feed/period added
+    magnet_stock: dict = field(default_factory=dict)  # (grade, t) -> t of finished magnet, t >= 1
 
 
 # ---- row costs (the tables' cost columns are checked against these)
@@ -133,6 +136,9 @@ def term_period_costs(inp, plan: Plan) -> dict[str, list[float]]:
         for t in range(1, T + 1):
             add("holding", t, s.holding_cost_usd_per_kg_per_period * plan.stock.get((e, t), 0.0) * K)
             add("floor_penalty", t, s.floor_penalty_usd_per_kg * plan.floor_shortfall.get((e, t), 0.0) * K)
+    for x in case.magnet_stock:
+        for t in range(1, T + 1):
+            add("magnet_holding", t, x.holding_cost_usd_per_kg_per_period * plan.magnet_stock.get((x.grade, t), 0.0) * K)
     for e, gap in terminal_gaps(inp, plan).items():
         add("terminal_penalty", T, inp.terminal_pen[e] * gap * K)
     swarf_fed = defaultdict(float)
@@ -193,4 +199,9 @@ def plan_from_tables(inp, tables: dict) -> Plan:
     for k, x in _rows(tables["expansions"], ("route", "added_t_feed_per_period")):
         if k in inp.expandable:
             p.expansion[k] = p.expansion.get(k, 0.0) + x
+    if "magnet_stock" in tables:
+        for gr, pl, x in _rows(tables["magnet_stock"], ("grade", "period", "stock_t")):
+            t = t_of.get(pl)
+            if t is not None:
+                p.magnet_stock[gr, t] = p.magnet_stock.get((gr, t), 0.0) + x
     return p

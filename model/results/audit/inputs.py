@@ -3,11 +3,14 @@ of each rule (never from ``model.components.sets``):
 
 - a rule is in force from ``valid_from`` (blank: period 1) to ``valid_to`` (blank: period T);
 - arrival period = order period + offer lead time + the largest review lead time of the
-  ``case_by_case`` rules in force in the order period that cover the offer's origin group and material;
-  orders only where that arrival falls inside the horizon;
+  ``case_by_case`` rules governing the order (:mod:`.grants`: the rules in force in the order period that
+  cover the offer's origin group, material and supplier, the named exporters' rules first; the scenario's
+  review lead times where given); orders only where that arrival falls inside the horizon and every
+  governing rule admits the company;
 - element stock of origin g is ineligible for end use u in t when a ``prohibited`` rule in force in t
-  covers g, u and a purchasable oxide/metal/alloy that contains the element; finished magnet m of
-  origin g is ineligible when a prohibited rule in force covers g, m and u;
+  that bars the company (:mod:`.grants`: its customers, a scenario lifting it) covers g, u and a
+  purchasable oxide/metal/alloy that contains the element; finished magnet m of origin g (bought, in
+  transit or held in magnet stock) is ineligible when such a rule covers g, m and u;
 - strategic floor = ``floor_t``, or ``floor_months_of_use`` x (sum over streams of mean demand x the
   grade's reference recipe need / plant yield) / months per period;
 - terminal requirement = ``terminal_min_t`` or the initial stock; default terminal penalty =
@@ -25,6 +28,8 @@ element, g origin group, u end use, o offer, m material, k recycling route, s st
 from __future__ import annotations
 
 from model.input.schema import ELEMENT_KINDS, SWARF_FEED, TERMINAL_PENALTY_MARKUP, month_index, period_of_month
+
+from .grants import Grants
 
 
 class ScenarioInputs:
@@ -57,6 +62,7 @@ class ScenarioInputs:
             return (p0 or 1), (p1 or T)
 
         self.rule_window = {r.id: window(r) for r in case.licence_rules}
+        self.grants = Grants(data, self.rule_window)
         self._review_and_arrival()
         self._prohibitions()
         self._stockpile()
@@ -64,12 +70,7 @@ class ScenarioInputs:
     def _review_and_arrival(self) -> None:
         """Review lead time and arrival period per (offer, order period)."""
         case, T = self.case, self.T
-        self.review = {}
-        for o in case.offers:
-            cbc = [(self.rule_window[r.id], r.review_lead_time_periods) for r in case.licence_rules
-                   if r.regime == "case_by_case" and o.origin_group in r.origin_groups and o.material in r.materials]
-            for t in range(1, T + 1):
-                self.review[o.id, t] = max((rev for (p0, p1), rev in cbc if p0 <= t <= p1), default=0)
+        self.review = self.grants.review
 
         self._arrival = {(o.id, t): t + o.lead_time_periods + self.review[o.id, t]
                          for o in case.offers for t in range(1, T + 1)}
@@ -85,6 +86,8 @@ class ScenarioInputs:
             elems = {e for m in r.materials if m in self.mats and self.mats[m].kind in ELEMENT_KINDS
                      for e, f in self.mats[m].element_content_frac.items() if f > 0}
             for t in range(p0, p1 + 1):
+                if not self.grants.bars(r, t):
+                    continue
                 for g in r.origin_groups:
                     for u in r.end_uses:
                         for e in elems:

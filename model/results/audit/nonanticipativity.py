@@ -2,7 +2,7 @@
 
 Tied across scenarios (``NONANT``: table -> key columns, value column, period column): reservations
 and capacity expansions always; purchases, production, element and magnet use, stock, floor
-shortfall, recycling feed and shortage in the first W periods (``risk.non_anticipative_periods``).
+shortfall, recycling feed, shortage and finished-magnet stock in the first W periods (``risk.non_anticipative_periods``).
 Per key, the spread max - min of the value over the scenarios must be <= 1e-6 t + 1e-7 x the
 largest magnitude; a key missing in some scenario counts as 0 there. Only a stochastic run with two
 or more scenarios is checked.
@@ -26,6 +26,7 @@ NONANT = {
     "stock_by_element": (("element", "period"), "floor_shortfall_t", "period"),
     "recycling": (("route", "source", "period"), "feed_t", "period"),
     "shortages": (("stream", "period"), "shortage_t", "period"),
+    "magnet_stock": (("material", "origin_group", "period"), "stock_t", "period"),
 }
 
 

@@ -17,13 +17,16 @@ Families and what they check (masses in t; t = 1..T; ``x`` the reported value):
 - contract terms (:mod:`.contracts`): reservation = committed + the tranches of the ``contracts`` table
   covering the period; within the band; at most the committed volume within the notice; the
   take-or-pay cost = sum of price x max(0, share x availability x reservation - purchased) x K;
-- licence quota: sum of covered orders <= quota x approval (case-by-case; 1 otherwise) x the
-  scenario's quota factor, per rule and period in force;
+- licence quota: sum of the orders the rule governs (:mod:`.grants`: named exporters' rules replace the
+  blanket ones for their offers) <= quota x approval (case-by-case; 1 otherwise) x the scenario's quota
+  factor x held (0 once a licence with ``renewed: false`` lapsed), per rule and period in force; no t
+  ordered where a governing rule does not admit the company (``eligibility``);
 - production: recipes of the stream's grade; sum of made <= plant capacity;
 - eligibility and bill of materials (``eligibility_use``): no use a prohibited rule in force bars;
   per (s, e, t): sum_g use = sum_rc need[rc, e] / y x made[s, rc, t];
-- finished magnets (``magnet_purchases``): grade-matching, unbarred magnets; used <= arrived per
-  (m, g, t);
+- finished magnets (``magnet_purchases``, ``magnet_stock``): grade-matching, unbarred magnets; used +
+  stock[t] - stock[t-1] <= arrived (orders and orders in transit) per (m, g, t); magnet stock within
+  its grade's capacity (:mod:`.magnet_stock`);
 - demand (``shortages``): made + bought + shortage = demand; shortage <= (1 - service level) x
   demand; the table's demand_t, made_t, bought_t recomputed;
 - recycling: feed <= availability x (capacity + expansion once built, i.e. from period build lead
@@ -60,7 +63,9 @@ from model.input.schema import SWARF_FEED
 from .checks import COST_TERMS, FIRST_STAGE_TERMS, MASS_ABS_T, fmt as _f, mass_tol, money_tol
 from .contracts import check_reservations
 from .costing import Plan, expansion_usd, fee_usd, purchase_usd, term_period_costs, terminal_gaps
+from .grants import check_admitted_orders
 from .inputs import ELEMENT_KINDS, ScenarioInputs
+from .magnet_stock import add_in_transit, read_magnet_stock, stock_change
 from .rows import RowReader, View
 
 
@@ -85,6 +90,8 @@ class ScenarioAudit:
 
     def run(self) -> tuple[float, dict]:
         self.purchases()
+        add_in_transit(self.inp, self.elem_arr, self.scrap_arr, self.mag_arr)  # :mod:`.magnet_stock`
+        check_admitted_orders(self.inp, self.purchased, self.acc["eligibility"], self.scen)  # :mod:`.grants`
         self.reported_arrivals()
         self.reservations()
         self.supplier_capacity()
@@ -256,16 +263,18 @@ class ScenarioAudit:
             if r.regime not in ("general", "case_by_case"):
                 continue
             p0, p1 = inp.rule_window[r.id]
-            covered = [o.id for o in case.offers if o.origin_group in r.origin_groups and o.material in r.materials]
             qf = data.quota_factor.get(r.id, (1.0,) * T)
             ap = data.approval_frac.get(r.id, (r.approval_frac,) * T)
             for t in range(p0, p1 + 1):
+                covered = inp.grants.governed_by(r.id, t)  # the orders the rule governs (:mod:`.grants`)
                 lhs = sum(purchased.get((o, t), 0.0) for o in covered)
                 appr = ap[t - 1] if r.regime == "case_by_case" else 1.0
-                rhs = (r.quota_t_per_period or 0.0) * appr * qf[t - 1]
+                held = inp.grants.held(r.id, t)
+                rhs = (r.quota_t_per_period or 0.0) * appr * qf[t - 1] * held
                 lq.add(lhs - rhs, mass_tol(lhs, rhs),
                        lambda: f"{scen}rule {r.id}, {lab(t)}: orders {_f(lhs)} t > quota {_f(r.quota_t_per_period)} t x "
-                               f"approval {_f(appr)} x factor {_f(qf[t - 1])} = {_f(rhs)} t")
+                               f"approval {_f(appr)} x factor {_f(qf[t - 1])}"
+                               f"{' x held 0 (lapsed licence)' if held == 0 else ''} = {_f(rhs)} t")
 
     # ---- production, eligibility, bill of materials
 
@@ -350,8 +359,13 @@ class ScenarioAudit:
                                               f"barred by a prohibited licence rule in force")
             mag_used[m, g, t] += x
             bought[s, t] += x
+        # finished-magnet stock (:mod:`.magnet_stock`): what a period adds to stock counts as used
+        self.magnet_stock, self.magnet_stock_grade = read_magnet_stock(self)
+        for k, x in stock_change(self.magnet_stock, self.T).items():
+            mag_used[k] += x
+        more = " + added to stock" if self.magnet_stock else ""
         _compare(self.acc["finished_magnets"], mag_used, self.mag_arr,
-                 lambda k, u_, a_: f"{scen}magnet {k[0]}, origin {k[1]}, {lab(k[2])}: used {_f(u_)} t > "
+                 lambda k, u_, a_: f"{scen}magnet {k[0]}, origin {k[1]}, {lab(k[2])}: used{more} {_f(u_)} t > "
                                    f"arrived {_f(a_)} t", signed=True)
 
     # ---- demand
@@ -634,7 +648,7 @@ class ScenarioAudit:
         """The plan as read and checked here, as the cost terms need it (:class:`.costing.Plan`)."""
         return Plan(purchased=self.purchased, reserved=self.reserved, made=self.made, shortage=self.shortage,
                     stock=self.stock_et, stocked=self.stocked_elements, floor_shortfall=self.floor_shortfall,
-                    feed=self.feed, expansion=self.expansion)
+                    feed=self.feed, expansion=self.expansion, magnet_stock=self.magnet_stock_grade)
 
     def cost_terms(self, recomputed: dict) -> None:
         """Each row of the ``costs`` table: a known term, of its stage, = the term recomputed."""

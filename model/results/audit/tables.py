@@ -35,12 +35,17 @@ TABLES = {
     "recovered": (("element", "origin_group", "period"), ("recovered_t",), ()),
     "shortages": (("stream", "period"), ("demand_t", "made_t", "bought_t", "shortage_t"), ("end_use",)),
     "costs": (("term",), ("cost_usd",), ("stage",)),
+    "magnet_stock": (("material", "origin_group", "period"), ("stock_t", "capacity_t"), ("grade",)),
 }
+# tables only a case with the matching input has (a missing one is read as empty; ``audit_run`` checks that
+# a case with that input reports it)
+OPTIONAL = {"magnet_stock": "magnet_stock"}  # table -> the CaseInput field that makes it required
 
 NONNEG = {
     "purchases": "purchased_t", "reservations": "reserved_t", "production": "made_t", "eligibility_use": "used_t",
     "magnet_purchases": "used_t", "stock": "stock_t", "stock_by_element": "floor_shortfall_t",
     "recycling": "feed_t", "expansions": "added_t_feed_per_period", "shortages": "shortage_t",
+    "magnet_stock": "stock_t",
 }
 
 
@@ -50,7 +55,9 @@ def present_tables(tables: dict, stochastic: bool, bad_row: Acc) -> dict[str, pd
     for name, (keys, nums, desc) in TABLES.items():
         cols = list(keys) + list(nums) + list(desc) + (["scenario", "probability"] if stochastic else [])
         df = tables.get(name)
-        if df is None:
+        if df is None and name in OPTIONAL:
+            df = pd.DataFrame({c: [] for c in cols})
+        elif df is None:
             bad_row.add(1, 0.0, f"table {name} missing")
             df = pd.DataFrame({c: [] for c in cols})
         missing = [c for c in cols if c not in df.columns]
