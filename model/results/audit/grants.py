@@ -23,7 +23,6 @@ none), ``barred`` the set of (o, t) that cannot be ordered, ``review[o, t]`` per
 
 from __future__ import annotations
 
-from model.input.schema import period_of_month
 
 from .checks import MASS_ABS_T, fmt
 
@@ -36,21 +35,12 @@ def admits(rule, company) -> bool:
 
 
 def due_periods(case, rule, T: int) -> list[int]:
-    """The periods in which ``rule``'s licence falls due for renewal (module docstring)."""
-    rn = rule.renewal
-    if rn is None:
-        return []
-    h = case.horizon
-    last = (period_of_month(h, rule.valid_to) if rule.valid_to else None) or T
-    if rn.first_due is not None:
-        p = period_of_month(h, rn.first_due)
-    else:
-        p = ((period_of_month(h, rule.valid_from) if rule.valid_from else None) or 1) + rn.every_periods
-    out = []
-    while p is not None and p <= last:
-        out.append(p)
-        p += rn.every_periods
-    return out
+    """The periods in which ``rule``'s licence falls due for renewal: the input's own reading of its
+    dates (:func:`model.input.scenarios.renewal_due_periods`); the audit recomputes what the plan must
+    respect from there, never from the model."""
+    from model.input.scenarios import renewal_due_periods
+
+    return list(renewal_due_periods(case, rule, T))
 
 
 class Grants:
