@@ -23,7 +23,6 @@ none), ``barred`` the set of (o, t) that cannot be ordered, ``review[o, t]`` per
 
 from __future__ import annotations
 
-
 from .checks import MASS_ABS_T, fmt
 
 
