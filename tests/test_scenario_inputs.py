@@ -450,3 +450,20 @@ def test_sampled_option_effects_share_one_window():
         assert cut_oxide and cut_oxide == cut_magnet, c.scenario
         checked += 1
     assert checked >= 5
+
+
+def test_a_long_scenario_name_still_gives_a_valid_prohibition_rule_id():
+    """A prohibit_end_uses effect adds a rule named after the scenario; a name of 90 characters (several
+    factors' options) gives an id within 64 characters, the same every time, distinct per name."""
+    from model.input.scenarios import _scenario_rule_id
+
+    long_a = "a_very_long_policy_option_name+another_rather_long_outage_option+a_third_long_factor_option"
+    long_b = long_a[:-1] + "x"
+    ids = {_scenario_rule_id(n, 0, 0) for n in (long_a, long_b)}
+    assert len(ids) == 2 and all(len(i) <= 64 for i in ids)
+    assert _scenario_rule_id(long_a, 0, 0) == _scenario_rule_id(long_a, 0, 0)
+    assert _scenario_rule_id("short", 1, 2) == "scenario.short.1.2"
+    from model.input.schema import LicenceRule
+
+    LicenceRule(id=_scenario_rule_id(long_a, 3, 1), origin_groups=["A"], materials=["m"], end_uses=["defense"],
+                regime="prohibited")  # a valid id

@@ -218,6 +218,20 @@ def _window(case: CaseInput, start: str, periods: int | None, T: int) -> range:
     return range(p0, p1 + 1)
 
 
+def _scenario_rule_id(name: str, i: int, j: int) -> str:
+    """The id of the prohibited rule a scenario's ``prohibit_end_uses`` effect adds: ``scenario.<name>.<i>.<j>``,
+    within the 64 characters an id may have (a long scenario name, e.g. of several factors, is cut and
+    a CRC-32 of the whole name keeps it unique and the same on every machine)."""
+    import zlib
+
+    clean = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    rid = f"scenario.{clean}.{i}.{j}"
+    if len(rid) <= 64:
+        return rid
+    tail = f"-{zlib.crc32(name.encode()):08x}.{i}.{j}"
+    return f"scenario.{clean[:64 - len('scenario.') - len(tail)]}{tail}"
+
+
 def apply_effects(data: CaseData, effects: list[tuple[Effect, str, int | None]], name: str, probability: float) -> CaseData:
     """New case data with ``effects`` applied; each effect comes with its resolved (start, periods)."""
     case = data.case
@@ -278,7 +292,7 @@ def apply_effects(data: CaseData, effects: list[tuple[Effect, str, int | None]],
                 pairs = [(s.origin_groups, s.materials)]
             for j, (groups, mats) in enumerate(pairs):
                 extra_rules.append(LicenceRule(
-                    id=f"scenario.{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.{i}.{j}", origin_groups=list(groups), materials=list(mats),
+                    id=_scenario_rule_id(name, i, j), origin_groups=list(groups), materials=list(mats),
                     end_uses=list(e.end_uses), regime="prohibited",
                     valid_from=data.periods[win.start - 1], valid_to=data.periods[win.stop - 2],
                     source=f"scenario {name}",
