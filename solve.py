@@ -61,15 +61,18 @@ def parse_args(argv: list[str]):
                       help="solve the case as read, ignoring its scenarios")
     p.add_argument("--nonant", choices=["shared", "rows"], default="shared",
                    help="non-anticipativity by shared variables (default, measured faster) or equality rows")
-    p.add_argument("--engine", choices=["auto", "ef", "ph"], default="auto",
-                   help="stochastic solve: extensive form (ef), progressive hedging with bound spokes under MPI (ph), "
-                        "or chosen from the problem size (auto, default)")
+    p.add_argument("--engine", choices=["auto", "ef", "benders", "ph"], default="auto",
+                   help="stochastic solve: extensive form (ef), multi-cut Benders decomposition (benders), progressive "
+                        "hedging with bound spokes under MPI (ph), or chosen from the problem size (auto, default)")
     p.add_argument("--ranks", default="3", metavar="N",
                    help="MPI ranks for --engine ph (at least 3: hub + 2 bound spokes)")
     p.add_argument("--no-evpi-vss", action="store_true",
                    help="skip the wait-and-see and expected-value solves behind EVPI and VSS")
     p.add_argument("--override", action="append", default=None, metavar="NAME[,NAME]",
                    help="apply these entries of the case's top-level `overrides:` first, in order")
+    p.add_argument("--confidence", default=None, metavar="M,R,n",
+                   help="sampled cases: evaluate the plan on M new scenarios and bound its optimality gap by R "
+                        "replications of n scenarios (blank: 500,5,min(N,50)); see README")
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--solver-log", action="store_true",
                    help="write HiGHS's own log of every solve to highs.log in the report directory")
@@ -243,6 +246,21 @@ def main_solve(argv: list[str], started_s: float | None = None) -> int:
             shutil.rmtree(log_dir, ignore_errors=True)  # our own temporary folder
 
 
+def _confidence(spec: str | None) -> dict | None:
+    """``--confidence M,R,n`` (any field blank: its default) as run_case's ``confidence`` argument."""
+    if spec is None:
+        return None
+    from model.errors import InputError, InputIssue
+
+    parts = [x.strip() for x in spec.split(",")]
+    if len(parts) > 3 or not all(x == "" or (x.isdigit() and len(x) <= 9) for x in parts):
+        raise InputError([InputIssue("(command line)", "--confidence", spec,
+                                     "M,R,n: whole numbers (out-of-sample scenarios, replications, scenarios per "
+                                     "replication), a blank field for its default, e.g. 500,5,50 or 1000,,")])
+    keys = ("out_of_sample", "replications", "replication_size")
+    return {k: int(x) for k, x in zip(keys, parts) if x != ""}
+
+
 def _main_solve(args, argv, opts, log_dir, reporter=None) -> int:
     from model.app.run import run_case
     from model.report.atomic import check_out_dir
@@ -252,12 +270,27 @@ def _main_solve(args, argv, opts, log_dir, reporter=None) -> int:
     from model.input.dotted import override_names
 
     named = override_names(args.override)
+    confidence = _confidence(args.confidence)
     if args.out:
         check_out_dir(args.out, [args.input])  # before solving: the rule is checked again when writing
+    if confidence is not None:  # a case it cannot apply to is refused before anything is printed or built
+        from model.input.io import read_case
+        from model.stochastic.confidence import confidence_settings
+
+        confidence_settings(read_case(args.input, named_overrides=named), confidence)
+    engine = "ef"
     if not (args.scenario or args.expected_value or args.deterministic):
         from model.stochastic.engine import choose_engine, run_ph_subprocess
 
         engine, why = choose_engine(args.input, args.engine)
+        if confidence is not None and args.engine == "auto" and engine != "ef":
+            engine, why = "ef", "--confidence re-solves the extensive form's plan"
+        if engine == "ph" and confidence is not None:
+            from model.errors import InputError, InputIssue
+
+            raise InputError([InputIssue("(command line)", "--confidence", args.confidence,
+                                         "the extensive form (--engine ef): the confidence step re-solves the "
+                                         "extensive form's plan, progressive hedging does not report one here")])
         if engine == "ph" and named:
             from model.errors import InputError, InputIssue
 
@@ -269,13 +302,14 @@ def _main_solve(args, argv, opts, log_dir, reporter=None) -> int:
                 print(f"engine: progressive hedging ({why})")
             return run_ph_subprocess(args.input, args.out, args.ranks, args.gap or 1e-3, args.time_limit, args.threads)
         if args.engine == "auto" and not args.quiet and why:
-            print(f"engine: extensive form ({why})")
+            print(f"engine: {'extensive form' if engine == 'ef' else 'Benders decomposition'} ({why})")
     mode = ("scenario" if args.scenario else "expected_value" if args.expected_value
             else "deterministic" if args.deterministic else "auto")
     if args.solver_path != "stdform" and args.nonant == "shared":
         args.nonant = "rows"  # shared columns are merged in the standard-form hand-off only
     run = run_case(args.input, opts, mode=mode, scenario=args.scenario, nonant=args.nonant,
-                   evpi_vss=not args.no_evpi_vss, named_overrides=named)
+                   evpi_vss=not args.no_evpi_vss, named_overrides=named, confidence=confidence,
+                   engine=engine, gap=args.gap if engine == "benders" else 0.0)
     suffix = {"perfect_foresight": f"-{args.scenario}", "expected_value": "-expected-value"}.get(run.mode, "")
     out = Path(args.out) if args.out else Path("reports") / (run.data.case.name + suffix)
     extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}

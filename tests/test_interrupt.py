@@ -19,7 +19,7 @@ def test_sigint_mid_run_keeps_previous_report(tmp_path):
     # a report folder this tool wrote (its manifest says so): the only kind it may replace
     (out / "manifest.json").write_text('{"packages": {"magnet-supply-risk": "0.1.0"}}\n')
     # the 200-scenario case takes well over a minute; interrupt it while it builds
-    p = subprocess.Popen([sys.executable, str(ROOT / "solve.py"), "inputs/sampled.yaml", "--out", str(out)],
+    p = subprocess.Popen([sys.executable, str(ROOT / "solve.py"), "inputs/sampled.yaml", "--engine", "ef", "--out", str(out)],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)
     assert p.poll() is None, "the run finished before it could be interrupted"

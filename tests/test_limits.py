@@ -101,7 +101,7 @@ def test_a_deadline_passing_while_building_fails_cleanly(tmp_path, monkeypatch, 
 
     monkeypatch.setattr(budget, "now", lambda: time.monotonic() + offset[0])
     monkeypatch.setattr(extensive, "build_scenario_model", build)
-    rc = solve.main([str(SAMPLED), "--time-limit", "60", "--out", str(tmp_path / "out")])
+    rc = solve.main([str(SAMPLED), "--engine", "ef", "--time-limit", "60", "--out", str(tmp_path / "out")])
     assert rc == 3
     line = one_line(capsys.readouterr().err, "solve failed: ")
     assert line == "solve failed: time limit of 60 s reached while building the extensive form " \
@@ -110,7 +110,7 @@ def test_a_deadline_passing_while_building_fails_cleanly(tmp_path, monkeypatch, 
 
 
 def test_a_tiny_limit_fails_before_the_main_solve(tmp_path, capsys):
-    rc = solve.main([str(SAMPLED), "--time-limit", "0.3", "--out", str(tmp_path / "out")])
+    rc = solve.main([str(SAMPLED), "--engine", "ef", "--time-limit", "0.3", "--out", str(tmp_path / "out")])
     assert rc == 3
     line = one_line(capsys.readouterr().err, "solve failed: ")
     assert re.search(r"time limit of 0\.3 s reached while (generating the scenarios|building the extensive form) "
@@ -168,7 +168,7 @@ def test_a_stopped_main_solve_with_no_time_left_ends_at_once(tmp_path, monkeypat
 def test_the_whole_run_stays_within_the_limit(tmp_path, capsys):
     """A bound, not a benchmark: limit + report writing (loosely)."""
     t0 = time.perf_counter()
-    rc = solve.main([str(SAMPLED), "--time-limit", "5", "--out", str(tmp_path / "out")])
+    rc = solve.main([str(SAMPLED), "--engine", "ef", "--time-limit", "5", "--out", str(tmp_path / "out")])
     took = time.perf_counter() - t0
     assert rc in (0, 3), capsys.readouterr().err
     assert took < 5 + 30, took

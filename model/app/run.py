@@ -80,10 +80,19 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
 
 
 def run_stochastic_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
-                        nonant: str = NONANT_DEFAULT, evpi_vss: bool = True) -> Run:
+                        nonant: str = NONANT_DEFAULT, evpi_vss: bool = True, engine: str = "ef", gap: float = 0.0) -> Run:
+    """``engine``: ``ef`` (the extensive form) or ``benders`` (:mod:`model.stochastic.benders`, target
+    relative gap ``gap``, 0: its default 1e-6)."""
     options = budget.start(options)
     t0 = time.perf_counter()
-    sr = run_stochastic(data, options, nonant=nonant, with_evpi_vss=evpi_vss)
+    if engine == "benders":
+        from model.stochastic.benders import run_stochastic_benders
+
+        sr = run_stochastic_benders(data, options, with_evpi_vss=evpi_vss, rel_gap=gap)
+    elif engine == "ef":
+        sr = run_stochastic(data, options, nonant=nonant, with_evpi_vss=evpi_vss)
+    else:
+        raise ValueError(f"unknown engine {engine!r} (expected ef or benders)")
     t1 = time.perf_counter()
     with progress.phase("extracting the plan tables"):
         sol = stochastic_solution(sr)
@@ -127,9 +136,12 @@ def with_audit(run: Run) -> Run:
 
 def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: str = "auto",
              scenario: str | None = None, nonant: str = NONANT_DEFAULT, evpi_vss: bool = True,
-             named_overrides: tuple[str, ...] = ()) -> Run:
+             named_overrides: tuple[str, ...] = (), engine: str = "ef", gap: float = 0.0,
+             confidence: dict | None = None) -> Run:
     """Read the case at ``path`` (with the case's ``overrides:`` entries ``named_overrides`` applied,
-    in order) and solve it in ``mode``."""
+    in order) and solve it in ``mode``; a stochastic one with ``engine`` (``ef`` or ``benders``, whose
+    target relative gap is ``gap``, see :func:`run_stochastic_data`). ``confidence`` (a sampled case
+    only): then the out-of-sample and optimality-gap step, :mod:`model.stochastic.confidence`."""
     options = budget.start(options)
     t0 = time.perf_counter()
     with progress.phase("reading the case", show=False):  # its errors stay the only lines
@@ -138,9 +150,14 @@ def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: s
     has_scenarios = data.case.scenarios is not None
     if mode == "auto":
         mode = "stochastic" if has_scenarios else "deterministic"
+    if confidence is not None:  # checked before the run, applied after it
+        from model.stochastic.confidence import with_confidence
+
+        return with_confidence(data, "(command line)", mode, engine, confidence, options, nonant=nonant, solve=lambda: run_case(
+            path, options, mode, scenario, nonant, evpi_vss, named_overrides, engine, gap))
     if mode == "stochastic":
         budget.check_fits(data, str(path))  # before any scenario is generated or built
-        return run_stochastic_data(data, options, read_s, nonant=nonant, evpi_vss=evpi_vss)
+        return run_stochastic_data(data, options, read_s, nonant=nonant, evpi_vss=evpi_vss, engine=engine, gap=gap)
     if mode == "deterministic":
         return run_data(data, options, read_s)
     cases = scenario_cases(data)

@@ -412,7 +412,14 @@ def _headline(c: _Ctx) -> str:
     out.append("<div class=\"cards\">" + "".join(
         f"<div class=\"card\"><div class=\"v\">{_e(v)}</div><div class=\"l\">{_e(lbl)}</div></div>" for lbl, v in cards)
         + "</div>")
+    sp = k.get("sampled_plan")  # only with --confidence (model.stochastic.confidence)
+    if sp:
+        from model.report.markdown import sampled_plan_rows
+
+        pairs += sampled_plan_rows(sp, lambda x: f"{x / 1e6:,.2f}")
     out.append(_kv_table(pairs))
+    if sp:
+        out.append(_p("How far this sampled plan can be trusted. " + sp["sentence"], "note"))
     out.append("<h3>Demand streams</h3>")
     out.append(_p(lead, "note"))
     out.append(_table(streams, fmt))

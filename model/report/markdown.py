@@ -203,6 +203,23 @@ def _by_year(run: Run) -> list[str]:
             md_table(view) + "\n"]
 
 
+def sampled_plan_rows(sp: dict, millions) -> list[tuple[str, str]]:
+    """Headline rows of ``kpis["sampled_plan"]`` (``--confidence``); ``millions``: USD -> "301.79"."""
+    if "gap_upper95_usd" not in sp:
+        return [("Confidence of the sampled plan", sp.get("note", "not computed"))]
+    lo, hi = sp["expected_cost_ci95_usd"]
+    clo, chi = sp["cvar_cost_ci95_usd"]
+    unit = "" if sp["objective"] == "expected cost" else ", objective units (expected cost + lambda x CVaR)"
+    return [
+        (f"Out-of-sample expected cost ({sp['out_of_sample_scenarios']:,} new scenarios, seed {sp['out_of_sample_seed']})",
+         f"{millions(sp['expected_cost_usd'])} USD M (95 % t interval {millions(lo)} to {millions(hi)})"),
+        (f"Out-of-sample CVaR {sp['cvar_alpha']:g} of total cost",
+         f"{millions(sp['cvar_cost_usd'])} USD M (95 % bootstrap interval {millions(clo)} to {millions(chi)})"),
+        (f"Optimality gap ({sp['gap_replications']} replications of {sp['gap_sample_size']:,} scenarios{unit})",
+         f"{millions(sp['gap_usd'])} USD M; 95 % upper bound {millions(sp['gap_upper95_usd'])} USD M"),
+    ]
+
+
 def _headline(head: list[tuple[str, str]]) -> list[str]:
     return ["## Headline\n", md_table(pd.DataFrame(head, columns=["measure", "value"])) + "\n"]
 
@@ -314,8 +331,12 @@ def stochastic_summary_markdown(run: Run) -> str:
         head.append((f"Stream {s}",
                      f"expected fill rate {fill_rate_text(v['expected_fill_rate'])}; P(any shortage) {100 * v['probability_any_shortage']:.1f} %; "
                      f"expected shortage {v['expected_shortage_t']:,.1f} t; CVaR shortage {v['cvar_shortage_t']:,.1f} t; worst {v['worst_shortage_t']:,.1f} t"))
+    sp = k.get("sampled_plan")  # only with --confidence (model.stochastic.confidence)
+    head += sampled_plan_rows(sp, usd_millions) if sp else []
     out += _decide_now(run) + _plan_by_month(run)
     out += _headline(head)
+    if sp:
+        out.append(f"**How far this sampled plan can be trusted.** {sp['sentence']}\n")
 
     out.append("## Scenarios\n")
     sc = t["scenarios"].copy()

@@ -1,11 +1,18 @@
 """Choose the stochastic engine from the problem size; launch progressive hedging under MPI.
 
-Measured on the 2-core machine (README, ``benchmarks/RESULTS.md``): the extensive form (EF) solves
-the 200-scenario default-size case (354k columns) in about 22 s of HiGHS time, but its solve time
-grows much faster than the scenario count, and in earlier measurements on a synthetic LP extensive
-forms of about a million columns did not finish in 10 minutes. ``auto`` therefore picks the EF up to
-``AUTO_PH_COLUMNS`` estimated columns and progressive hedging (mpi-sppy, ``model.decomposition``)
-beyond, when MPI and mpi-sppy are available; otherwise the EF with a note.
+Engines: ``ef`` (the extensive form, :mod:`model.stochastic.extensive`), ``benders`` (the multi-cut
+L-shaped decomposition, :mod:`model.stochastic.benders`, one process, no MPI) and ``ph``
+(progressive hedging, below). ``auto`` picks the EF up to ``AUTO_BENDERS_COLUMNS`` estimated
+extensive-form columns (about 100 scenarios of the default case's size) and Benders beyond (measured
+crossover: ``benchmarks/benders.py``, ``benchmarks/RESULTS.md``, "Benders decomposition");
+progressive hedging only when asked for (it is slower than Benders on this model and optimises
+expected cost only).
+The earlier rule, kept for reference (``AUTO_PH_COLUMNS``): measured on the 2-core machine (README,
+``benchmarks/RESULTS.md``), the extensive form (EF) solves the 200-scenario default-size case (354k
+columns) in about 22 s of HiGHS time, but its solve time grows much faster than the scenario count,
+and in earlier measurements on a synthetic LP extensive forms of about a million columns did not
+finish in 10 minutes; ``auto`` therefore picked the EF up to ``AUTO_PH_COLUMNS`` estimated columns
+and progressive hedging (mpi-sppy, ``model.decomposition``) beyond, when MPI was available.
 
 Before either engine is chosen (``auto`` or ``ph``), the case is sized from one scenario model
 without generating its scenarios (:func:`model.solve.budget.check_fits`): one estimated not to fit in
@@ -22,6 +29,12 @@ import sys
 from pathlib import Path
 
 AUTO_PH_COLUMNS = 1_000_000
+# Measured (benchmarks/benders.py, without EVPI/VSS): the EF is faster up to 30 sampled scenarios (58k columns),
+# Benders 1.2x faster at 50 (96k), 1.3x at 200 (386k), 3.4x at 500 (964k); with EVPI/VSS Benders is 2.5x faster
+# from 50 on. The switch sits above the crossover, at about 100 default-size scenarios, so that small and
+# medium cases keep the extensive form's marginal values (Benders reports each scenario's with the first
+# stage held, model.md §16.4).
+AUTO_BENDERS_COLUMNS = 200_000
 
 
 def ph_available() -> tuple[bool, str]:
@@ -47,8 +60,8 @@ def estimated_columns(path: str) -> tuple[int, int]:
 
 
 def choose_engine(path: str, requested: str) -> tuple[str, str]:
-    if requested == "ef":
-        return "ef", ""  # run_case sizes the case itself
+    if requested in ("ef", "benders"):
+        return requested, ""  # run_case sizes the case itself
     n, cols = estimated_columns(path)  # refuses a case that cannot fit, before any engine is launched
     ok, why_not = ph_available()
     if requested == "ph":
@@ -59,11 +72,9 @@ def choose_engine(path: str, requested: str) -> tuple[str, str]:
         return "ph", "requested"
     if n <= 1:
         return "ef", ""
-    if cols <= AUTO_PH_COLUMNS:
+    if cols <= AUTO_BENDERS_COLUMNS:
         return "ef", f"{n} scenarios, about {cols:,} columns: within the extensive form's measured range"
-    if not ok:
-        return "ef", f"about {cols:,} columns would favour progressive hedging, but {why_not}"
-    return "ph", f"{n} scenarios, about {cols:,} columns: beyond the extensive form's measured range"
+    return "benders", f"{n} scenarios, about {cols:,} columns: Benders decomposition is faster beyond {AUTO_BENDERS_COLUMNS:,}"
 
 
 # Runtime variables an MPI process (even a singleton, e.g. any process that imported mpi4py) exports

@@ -258,13 +258,15 @@ def expected_cost_gaps(metrics: dict, probs) -> dict:
             "vss_expected_cost_kusd": None if eev is None or e is None else float(np.dot(probs, eev)) - e}
 
 
-def _evpi_vss(cases, options: SolverOptions, rp: float, probs, risk) -> dict:
+def _evpi_vss(cases, options: SolverOptions, rp: float, probs, risk, ws_totals=None, eev_of=None) -> dict:
     """Wait-and-see, expected-value and EEV solves; EVPI and VSS. Within the run's time budget: a step
-    the budget cuts is not computed (None) and ``evpi_note`` / ``vss_note`` say why."""
+    the budget cuts is not computed (None) and ``evpi_note`` / ``vss_note`` say why. ``ws_totals`` (the
+    wait-and-see totals, kUSD) and ``eev_of`` (EV first stage -> EEV totals, raising SolveError like
+    ``evaluate_first_stage``) let a caller that holds the scenario LPs (``benders``) skip rebuilding them."""
     ws, ws_note, ev_b, eev, eev_value, eev_note = None, None, None, None, None, None
     try:
         budget.check(options, "before the wait-and-see solves behind EVPI", outcome=None)
-        ws = perfect_foresight_totals(cases, options)
+        ws = perfect_foresight_totals(cases, options) if ws_totals is None else np.asarray(ws_totals, dtype=float)
     except SolveError as e:
         if not budget.is_time_limit(e):
             raise
@@ -277,7 +279,7 @@ def _evpi_vss(cases, options: SolverOptions, rp: float, probs, risk) -> dict:
             if budget.is_time_limit(e):
                 raise budget.out_of_time(options, "while solving the expected-value problem", outcome=None) from None
             raise
-        eev = evaluate_first_stage(cases, ev_first, options).totals_kusd
+        eev = evaluate_first_stage(cases, ev_first, options).totals_kusd if eev_of is None else eev_of(ev_first)
         eev_value = risk_value(eev, probs, risk.cvar_alpha, risk.risk_weight_lambda)
     except SolveError as e:
         if budget.is_time_limit(e):

@@ -1,0 +1,432 @@
+"""Benders decomposition (``model/stochastic/benders.py``, ``--engine benders``) against the extensive
+form (EF): the same optimum on the default case, a 30-scenario sampled case and the hand-computed
+cases of ``tests/test_stochastic.py``, with lambda = 0 and lambda > 0; valid cuts (finite
+differences); feasibility cuts; the trust region and cut aggregation; the time budget; the audit and
+the report on the Benders plan.
+
+Tolerances: objectives, expected costs, CVaR and scenario totals at 1e-6 relative (the engine's
+target gap); first-stage values at 1e-6 relative + 1e-6 absolute. The Benders first stage is made
+canonical by the first-stage parts of the EF's criteria (module docstring); on every case here it
+comes out as the EF's canonical first stage in every column, the tied ones included (34 of the
+default case's 143 first-stage columns are tied over its optimal face), so the whole first stage is
+compared.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.errors import SolveError
+from model.input.io import read_case
+from model.input.scenarios import scenario_cases
+from model.solve.highs import SolverOptions
+from model.stochastic import benders
+from model.stochastic.benders import Decomposition, decompose, feasibility_cut, plan_run, run_stochastic_benders, solve_at
+from model.stochastic.evaluate import first_stage_values
+from model.stochastic.extensive import _expected_value_plan, run_stochastic
+from tests.test_stochastic import _deminimis_case, boom_case, stock_case
+from tests.tiny import base_case, make
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = ROOT / "inputs" / "base.yaml"
+SAMPLED = ROOT / "inputs" / "sampled.yaml"
+REL = 1e-6
+
+
+def close(x, rel=REL, abs_=1e-7):
+    return pytest.approx(x, rel=rel, abs=abs_)
+
+
+def assert_same_first_stage(got: dict, want: dict) -> None:
+    assert set(got) == set(want)
+    bad = {k: (got[k], want[k]) for k in want if abs(got[k] - want[k]) > 1e-6 * max(1.0, abs(want[k]))}
+    assert not bad, f"{len(bad)} first-stage values differ from the EF's: {dict(list(bad.items())[:8])}"
+
+
+def benders_run(data, **kw):
+    """(StochasticRun, BendersOutcome) of ``data``."""
+    evpi_vss = kw.pop("with_evpi_vss", True)
+    cases = scenario_cases(data)
+    out = decompose(cases, SolverOptions(), **kw)
+    return plan_run(cases, out, SolverOptions(), with_evpi_vss=evpi_vss), out
+
+
+# --------------------------------------------------------------------------------------------
+# the default case (12 product scenarios), whole pipeline: run_case -> report tables -> audit
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base_benders():
+    from model.app.run import run_case
+
+    return run_case(BASE, engine="benders")
+
+
+def test_default_case_reaches_the_extensive_form(default_run, base_benders):
+    """Objective, expected cost, CVaR, first-stage cost, every scenario total, EVPI and VSS as the EF's;
+    proven optimal (gap at most 1e-6, the bound from the master); the audit passes on the Benders plan."""
+    ef, bd = default_run("auto", True), base_benders
+    ke, kb = ef.solution.kpis, bd.solution.kpis
+    for key in ("objective_usd", "expected_cost_usd", "cvar_cost_usd", "first_stage_cost_usd", "evpi_usd", "vss_usd",
+                "wait_and_see_usd", "eev_usd", "expected_value_plan_objective_usd"):
+        assert kb[key] == close(ke[key]), key
+    me, mb = ef.stochastic.metrics, bd.stochastic.metrics
+    assert mb["scenario_total_kusd"] == [close(v) for v in me["scenario_total_kusd"]]
+    assert kb["proven_optimal"] is True and kb["solver"]["termination"] == "optimal"
+    assert 0.0 <= kb["gap_frac"] <= benders.DEFAULT_GAP_FRAC
+    assert kb["best_bound_usd"] <= kb["objective_usd"] * (1 + 1e-12)
+    assert kb["audit"]["passed"], [c for c in kb["audit"]["checks"] if not c["passed"]]
+    assert kb["model_size"]["nonanticipativity"] == "benders"
+
+
+def test_default_case_report_values_are_the_extensive_forms_but_marginal_values(default_run, base_benders):
+    """The regression-baseline values (KPIs and plan totals) of the Benders run equal the EF's at
+    1e-6, except expected marginal values: the plan is re-solved per scenario with its first stage
+    held, so a limit's marginal value is the scenario's with the first stage fixed, not the EF's where
+    the first stage may move too (measured: 12 of 155 baseline values, all marginal values)."""
+    from model.app.baseline import baseline_values, compare
+
+    ef, bd = baseline_values(default_run("auto", True)), baseline_values(base_benders)
+    moved = compare(ef, bd, rtol=1e-6)
+    assert len(ef) > 100
+    assert all(k.startswith("expected_marginal_values.") for k, *_ in moved), moved
+
+
+def test_default_case_reports_every_iteration(base_benders):
+    """solver.benders.iterations: iteration 0 is the warm start (the expected-value plan, an upper bound,
+    no bound yet); then the lower bound never falls, the upper bound never rises and the last gap is
+    within the target; the first stage was made canonical."""
+    info = base_benders.solution.kpis["solver"]["benders"]
+    its = info["iterations"]
+    assert its[0]["iteration"] == 0 and its[0]["lower_bound_usd"] is None and its[0]["upper_bound_usd"] > 0
+    lbs = [i["lower_bound_usd"] for i in its[1:]]
+    ubs = [i["upper_bound_usd"] for i in its]
+    assert all(a <= b + 1e-6 for a, b in zip(lbs, lbs[1:])) and all(a >= b - 1e-6 for a, b in zip(ubs, ubs[1:]))
+    assert its[-1]["gap_frac"] <= benders.DEFAULT_GAP_FRAC and len(its) <= 20
+    assert {"iteration", "lower_bound_usd", "upper_bound_usd", "gap_frac", "seconds"} == set(its[1])
+    assert info["cut_groups"] == 12 and info["optimality_cuts"] > 0 and info["feasibility_cuts"] == 0
+    assert info["canonical_first_stage"]["applied"] is True
+    assert info["canonical_first_stage"]["stages"] == ["cn_t", "stock_t", "order_period_t", "generic"]
+
+
+def test_default_case_first_stage_is_the_extensive_forms(default_run):
+    ef = default_run("auto", True).stochastic
+    out = decompose(list(ef.cases), SolverOptions())
+    assert out.termination == "optimal"
+    assert_same_first_stage(out.first_stage, first_stage_values(ef.ef.scenarios[0]))
+
+
+def test_default_case_report_is_written(base_benders, tmp_path):
+    from model.report.files import write_report
+
+    write_report(base_benders, tmp_path / "rep", ["solve.py", "--engine", "benders"])
+    assert {"summary.md", "kpis.json", "report.html", "plan.xlsx", "scenarios.csv"} <= {p.name for p in (tmp_path / "rep").iterdir()}
+
+
+# --------------------------------------------------------------------------------------------
+# a smaller sampled case (30 scenarios), lambda = 0 and 0.5
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5])
+def test_sampled_case_reaches_the_extensive_form(lam):
+    data = read_case(SAMPLED, overrides={"scenarios.count": 30, "risk.risk_weight_lambda": lam})
+    ef = run_stochastic(data, with_evpi_vss=False)
+    sr, out = benders_run(data, with_evpi_vss=False)
+    for key in ("objective_kusd", "expected_cost_kusd", "cvar_cost_kusd", "first_stage_cost_kusd"):
+        assert sr.metrics[key] == close(ef.metrics[key]), key
+    assert sr.metrics["scenario_total_kusd"] == [close(v) for v in ef.metrics["scenario_total_kusd"]]
+    assert sr.metrics["proven_optimal"] and out.groups == 30
+    assert_same_first_stage(out.first_stage, first_stage_values(ef.ef.scenarios[0]))
+
+
+# --------------------------------------------------------------------------------------------
+# the hand-computed cases of tests/test_stochastic.py
+# --------------------------------------------------------------------------------------------
+
+
+def test_boom_case_by_hand():
+    """``boom_case(0.25)``: reserve r = 10 t of b_c for period 2, buy 5 t from A in period 1; RP = 200,
+    totals (150, 350); WS 162.5, EVPI 37.5; EEV 500, VSS 300 (test_rp_ws_eev_evpi_vss_by_hand)."""
+    sr, out = benders_run(make(boom_case(0.25)))
+    m = sr.metrics
+    assert m["objective_kusd"] == close(200.0)
+    assert m["scenario_total_kusd"] == [close(150.0), close(350.0)]
+    assert out.first_stage["Reserve_t_per_period[b_c,2]"] == close(10.0)
+    assert out.first_stage["Purchase_t[a_spot,1]"] == close(5.0)
+    assert m["wait_and_see_kusd"] == close(162.5) and m["evpi_kusd"] == close(37.5)
+    assert m["eev_total_kusd"] == [close(112.5), close(1662.5)]
+    assert m["eev_kusd"] == close(500.0) and m["vss_kusd"] == close(300.0)
+
+
+def test_stock_case_by_hand():
+    """``stock_case``: both scenarios buy 10 t in period 1 and hold 5 t: 105 each, RP = 105."""
+    sr, out = benders_run(make(stock_case()), with_evpi_vss=False)
+    assert sr.metrics["objective_kusd"] == close(105.0)
+    assert sr.metrics["scenario_total_kusd"] == [close(105.0), close(105.0)]
+    assert out.first_stage["Purchase_t[a_spot,1]"] == close(10.0)
+    assert out.first_stage["Stock_t[X,A,1]"] == close(5.0)
+
+
+def test_cvar_case_by_hand():
+    """``boom_case(0.02, alpha=0.9)``: lambda = 0: r = 0, E = 140, CVaR 500; lambda = 1: r = 10, objective
+    344, E 154, CVaR 190, totals (150, 350), WS 255, EVPI 89, EEV 634.08, VSS 290.08
+    (test_cvar_weight_buys_insurance)."""
+    neutral, n_out = benders_run(make(boom_case(0.02, lam=0.0, alpha=0.9)), with_evpi_vss=False)
+    averse, a_out = benders_run(make(boom_case(0.02, lam=1.0, alpha=0.9)))
+    n, a = neutral.metrics, averse.metrics
+    assert (n["objective_kusd"], n["cvar_cost_kusd"]) == (close(140.0), close(500.0))
+    assert n_out.first_stage["Reserve_t_per_period[b_c,2]"] == close(0.0)
+    assert a["objective_kusd"] == close(344.0)
+    assert (a["expected_cost_kusd"], a["cvar_cost_kusd"]) == (close(154.0), close(190.0))
+    assert a["scenario_total_kusd"] == [close(150.0), close(350.0)]
+    assert a_out.first_stage["Reserve_t_per_period[b_c,2]"] == close(10.0)
+    assert a["wait_and_see_kusd"] == close(255.0) and a["evpi_kusd"] == close(89.0)
+    assert a["eev_kusd"] == close(634.08) and a["vss_kusd"] == close(290.08)
+
+
+def test_single_scenario_is_the_deterministic_plan():
+    """One listed scenario (probability 1, no effects): 100 kUSD, EVPI = VSS = 0."""
+    raw = stock_case()
+    raw["scenarios"] = {"mode": "listed", "listed": [{"name": "only", "probability": 1.0}]}
+    sr, _ = benders_run(make(raw))
+    assert sr.metrics["objective_kusd"] == close(100.0)
+    assert sr.metrics["evpi_kusd"] == close(0.0) and sr.metrics["vss_kusd"] == close(0.0)
+
+
+@pytest.mark.parametrize("first", ["calm", "deminimis"])
+def test_deminimis_case_by_hand(first):
+    """RP 175 (calm 150, deminimis 200), EV plan 200, EVPI = VSS = 0, whichever scenario is first."""
+    m = benders_run(make(_deminimis_case(first)))[0].metrics
+    assert m["objective_kusd"] == close(175.0)
+    assert m["expected_value_plan_objective_kusd"] == close(200.0)
+    assert m["evpi_kusd"] == close(0.0) and m["vss_kusd"] == close(0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# cuts
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base_decomposition():
+    cases = scenario_cases(read_case(BASE))
+    dec = Decomposition(cases, SolverOptions(), keep_models=False)
+    dec.build()
+    _, ev = _expected_value_plan(cases, SolverOptions())
+    return dec, np.array([ev[n] for n in dec.names])
+
+
+def test_optimality_cut_is_a_subgradient_by_finite_differences(base_decomposition):
+    """HiGHS's reduced cost of a first-stage column held by its bounds is the derivative of Q_s along it:
+    for a convex piecewise-linear Q_s the right difference quotient is >= g_j >= the left one, equal
+    where Q_s is smooth (most columns here); and the cut Q_s(x0) + g (x - x0) lies below Q_s at other
+    first stages."""
+    dec, x0 = base_decomposition
+    sub = dec.subs[3]
+    status, q0, g = solve_at(sub, x0)
+    assert status == "Optimal" and np.abs(g).max() > 1.0
+    lb, ub, h = dec.master.lb1, dec.master.ub1, 1e-3
+    smooth = 0
+    for j in np.argsort(-np.abs(g))[:12]:
+        up = (solve_at(sub, np.where(np.arange(len(x0)) == j, x0 + h, x0))[1] - q0) / h if x0[j] + h <= ub[j] else None
+        down = (q0 - solve_at(sub, np.where(np.arange(len(x0)) == j, x0 - h, x0))[1]) / h if x0[j] - h >= lb[j] else None
+        tol = 1e-6 * max(1.0, abs(g[j]))
+        assert up is None or up >= g[j] - tol, (dec.names[j], up, g[j])
+        assert down is None or down <= g[j] + tol, (dec.names[j], down, g[j])
+        smooth += up is not None and abs(up - g[j]) <= tol
+    assert smooth >= 6
+    rng = np.random.default_rng(0)
+    checked = 0
+    for _ in range(10):
+        x = np.clip(x0 * rng.uniform(0.8, 1.2, len(x0)), lb, ub)
+        status, q, _ = solve_at(sub, x)
+        if status == "Optimal":
+            assert q >= q0 + g @ (x - x0) - 1e-7 * max(1.0, abs(q)), (q, q0 + g @ (x - x0))
+            checked += 1
+    assert checked >= 5
+
+
+def _slump_case() -> dict:
+    """T = 2, window 1; plant capacity 10 t magnet/period (5 t X); contract b_c (B) at 5 USD/kg, fee 1,
+    min take 100 % of its reservation; scenarios calm (0.5) and slump (0.5, no demand in period 2).
+    Made magnets must meet demand exactly and there is no stockpile, so X bought must be used: a
+    period-2 reservation r2 is feasible in calm up to 5 t and in slump only at 0.
+    EF by hand: period 1 from b_c, 5 t x (5 + 1) = 30; period 2 calm from A, 5 t x 10 = 50, slump 0:
+    totals (80, 30), RP = 55, r2 = 0 (reserving would cost 6 per kg in both, saving 10 in calm only)."""
+    raw = base_case(2)
+    raw["plant"]["capacity_t_per_period"] = 10
+    raw["offers"].append({"id": "b_c", "supplier": "SB", "country": "BB", "origin_group": "B", "material": "ox",
+                          "kind": "contract", "capacity_t_per_period": 100, "price_usd_per_kg": 5,
+                          "reservation_fee_usd_per_kg": 1, "min_take_frac": 1.0})
+    raw["risk"] = {"non_anticipative_periods": 1}
+    raw["scenarios"] = {"mode": "listed", "listed": [
+        {"name": "calm", "probability": 0.5},
+        {"name": "slump", "probability": 0.5, "effects": [
+            {"kind": "demand", "select": {"streams": ["s"]}, "factor": 0, "start": "2027-02"}]}]}
+    return raw
+
+
+def test_feasibility_cuts_by_hand():
+    """``_slump_case`` started from the EF's plan with r2 = 8 t: both scenarios reject it. The elastic LP
+    measures calm's excess as r2 - 5 = 3 t and slump's as r2 + the stock left after period 1 = 8 t, with
+    gradient 1 on those columns; the cuts r2 <= 5 and r2 + stock <= 0 lead to the EF's optimum, 55."""
+    data = make(_slump_case())
+    ef = run_stochastic(data, with_evpi_vss=False)
+    assert ef.metrics["objective_kusd"] == close(55.0)
+    start = first_stage_values(ef.ef.scenarios[0]) | {"Reserve_t_per_period[b_c,2]": 8.0}
+    cases = scenario_cases(data)
+    dec = Decomposition(cases, SolverOptions(), keep_models=False)
+    dec.build()
+    x = np.array([start[n] for n in dec.names])
+    r2 = dec.names.index("Reserve_t_per_period[b_c,2]")
+    stock = [j for j, n in enumerate(dec.names) if n.startswith("Stock_t")]
+    assert solve_at(dec.subs[0], x)[0] == "Infeasible" and solve_at(dec.subs[1], x)[0] == "Infeasible"
+    v_calm, g_calm = feasibility_cut(dec.subs[0], x, SolverOptions())
+    v_slump, g_slump = feasibility_cut(dec.subs[1], x, SolverOptions())
+    assert (v_calm, g_calm[r2]) == (close(3.0), close(1.0))
+    assert (v_slump, g_slump[r2]) == (close(8.0), close(1.0)) and list(g_slump[stock]) == [close(1.0)] * len(stock)
+    out = decompose(cases, SolverOptions(), x0=start)
+    assert out.feasibility_cuts == 2 and out.termination == "optimal"
+    assert out.upper_bound_kusd == close(55.0) and out.first_stage["Reserve_t_per_period[b_c,2]"] == close(0.0)
+
+
+def test_a_scenario_infeasible_whatever_the_first_stage_is_a_solve_error():
+    """A hard floor above what any supply can meet: the scenario fails on its own, first stage free."""
+    raw = _slump_case()
+    raw["offers"][0]["capacity_t_per_period"] = 1
+    raw["offers"][1]["capacity_t_per_period"] = 1
+    raw["stockpile"] = [{"element": "X", "capacity_t": 100, "floor_t": 50, "floor_hard": True}]
+    data = make(raw)
+    with pytest.raises(SolveError, match="with its first stage free"):
+        run_stochastic_benders(data, with_evpi_vss=False)
+
+
+# --------------------------------------------------------------------------------------------
+# regularisation and aggregation
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kw", [{"trust_region": True}, {"aggregate": 3}, {"aggregate": 1}])
+def test_trust_region_and_aggregated_cuts_reach_the_same_optimum(default_run, kw):
+    ef = default_run("auto", True).stochastic
+    out = decompose(list(ef.cases), SolverOptions(), **kw)
+    assert out.termination == "optimal"
+    assert out.upper_bound_kusd == close(ef.metrics["objective_kusd"])
+    assert out.lower_bound_kusd == close(ef.metrics["objective_kusd"])
+    assert out.groups == kw.get("aggregate", 12)
+    assert out.trust_region_used == bool(kw.get("trust_region"))
+    assert_same_first_stage(out.first_stage, first_stage_values(ef.ef.scenarios[0]))
+
+
+def test_lambda_positive_never_aggregates():
+    assert len(benders._groups(5000, 0.5, None)) == 5000
+    assert len(benders._groups(5000, 0.0, None)) == benders.AGGREGATE_GROUPS
+    assert len(benders._groups(100, 0.0, None)) == 100
+
+
+# --------------------------------------------------------------------------------------------
+# time budget
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_time_budget_stops_it_with_a_bound_and_a_gap(monkeypatch):
+    """The loop's share of the budget spent after iteration 1 (simulated: the subproblem runs stop
+    there): the plan is the incumbent re-solved per scenario (an upper bound), the bound is the
+    master's, the gap between them is reported, termination time_limit, not proven optimal; EVPI and
+    VSS are not computed (as after the EF's time-limit fallback); the audit passes."""
+    from model.app.run import Run, with_audit
+    from model.results.stochastic import stochastic_solution
+
+    data = read_case(BASE)
+    calls = {"n": 0}
+    real = benders.solve_at
+
+    def stopping(sub, x, deadline=None):
+        calls["n"] += 1
+        if calls["n"] > 2 * 12 + 5:  # warm start + iteration 1, then 5 solves into iteration 2
+            raise benders._Stopped()
+        return real(sub, x, deadline)
+
+    monkeypatch.setattr(benders, "solve_at", stopping)
+    sr = run_stochastic_benders(data, SolverOptions(time_limit_s=3600))
+    m = sr.metrics
+    assert sr.result.termination == "time_limit" and m["proven_optimal"] is False
+    assert m["best_bound_kusd"] < m["objective_kusd"] and m["gap_frac"] == close((m["objective_kusd"] - m["best_bound_kusd"]) / m["objective_kusd"], rel=1e-9)
+    assert 0 < m["gap_frac"] < 0.05 and "time limit" in m["status_note"]
+    assert "evpi_kusd" not in m
+    its = sr.solutions[0].kpis["solver"]["benders"]["iterations"]
+    assert [i["iteration"] for i in its] == [0, 1, 2]  # iteration 2 cut after its master solve: its bound counts
+    assert its[-1]["lower_bound_usd"] == close(m["best_bound_kusd"] * 1000)
+    run = with_audit(Run(mode="stochastic", data=data, result=sr.result, solution=stochastic_solution(sr),
+                         timings_s=sr.timings_s, stochastic=sr))
+    k = run.solution.kpis
+    assert k["audit"]["passed"] and k["proven_optimal"] is False and k["solver"]["termination"] == "time_limit"
+
+
+def test_a_tiny_time_limit_fails_before_any_plan():
+    with pytest.raises(SolveError, match="time limit of 0.001 s reached") as e:
+        run_stochastic_benders(read_case(BASE), SolverOptions(time_limit_s=0.001))
+    assert e.value.termination == "time_limit" and "no plan" in str(e.value)
+
+
+def test_a_deadline_passing_while_building_fails_cleanly():
+    """The deadline has passed when the build starts (the scenarios generated): it stops before the first."""
+    from model.solve import budget
+
+    cases = scenario_cases(read_case(BASE))
+    opts = SolverOptions(time_limit_s=1.0, started_s=budget.now() - 2.0)
+    with pytest.raises(SolveError, match=r"reached while building the Benders subproblems \(0 of 12 scenarios built\); no plan"):
+        decompose(cases, opts)
+
+
+def test_no_time_left_for_the_loop_fails_with_no_plan(monkeypatch):
+    """Building done, but nothing left of the budget for the iterations (the loop's share set to 0):
+    no first stage has been evaluated in every scenario, so there is no plan to report."""
+    cases = scenario_cases(read_case(BASE))
+    _, x0 = _expected_value_plan(cases, SolverOptions())
+    monkeypatch.setattr(benders.budget, "MAIN_SOLVE_SHARE", 0.0)
+    with pytest.raises(SolveError, match="during the Benders iterations .* no first stage yet feasible") as e:
+        decompose(cases, SolverOptions(time_limit_s=600), x0=x0)
+    assert e.value.termination == "time_limit"
+
+
+# --------------------------------------------------------------------------------------------
+# progress, engine choice
+# --------------------------------------------------------------------------------------------
+
+
+def test_progress_shows_each_iteration_with_its_bound_and_gap():
+    from model.progress import Reporter, reporting
+
+    buf = io.StringIO()
+    with reporting(Reporter(buf, live=False)):
+        run_stochastic_benders(make(boom_case(0.25)), with_evpi_vss=False)
+    text = buf.getvalue()
+    assert "building the Benders subproblems of 2 scenarios" in text
+    assert "Benders iteration 0: the expected-value plan's first stage" in text
+    assert "Benders iteration 1: plan 500.0 kUSD, no bound yet" in text  # the EV plan: EEV = 500
+    assert "Benders iteration 2: bound " in text and ", gap " in text
+
+
+def test_engine_choice(monkeypatch, tmp_path):
+    from model.stochastic import engine
+
+    assert engine.choose_engine(str(BASE), "benders") == ("benders", "")
+    monkeypatch.setattr(engine, "estimated_columns", lambda path: (500, 2 * engine.AUTO_BENDERS_COLUMNS))
+    name, why = engine.choose_engine(str(BASE), "auto")
+    assert name == "benders" and "Benders" in why
+    monkeypatch.setattr(engine, "estimated_columns", lambda path: (12, engine.AUTO_BENDERS_COLUMNS // 10))
+    assert engine.choose_engine(str(BASE), "auto")[0] == "ef"
+
+
+def test_an_unknown_engine_is_refused():
+    from model.app.run import run_case
+
+    with pytest.raises(ValueError, match="unknown engine"):
+        run_case(BASE, engine="simplex")
