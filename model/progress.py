@@ -141,6 +141,9 @@ def phase(name: str, total: int | None = None, key: str | None = None, show: boo
     """Mark a phase of the run (module docstring): ``name`` is shown, ``key`` (default ``name``) is its
     entry in ``phases_s``. Outermost phases are shown and timed; nested ones are neither (they are
     part of the phase around them, so the timed phases partition the run)."""
+    from model.interrupt import raise_if_requested
+
+    raise_if_requested()  # a SIGTERM whose exception was swallowed stops the run here
     r = _current.get()
     shown = r is not None and r._depth == 0
     p = _Phase(r, name, total, shown)

@@ -236,3 +236,26 @@ def test_help_names_every_subcommand_and_exit_code(capsys):
     text = capsys.readouterr().out
     for word in ("sweep", "compare", "check", "130", "141", "143", "OS error"):
         assert word in text, word
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="needs POSIX signals")
+def test_sigterm_swallowed_in_a_finaliser_still_terminates(tmp_path):
+    """Python swallows an exception raised inside a finaliser ("Exception ignored in ..."): a SIGTERM
+    landing there is kept as a flag (model/interrupt.py), so the run still ends with exit 143 and one
+    line, and no 'Exception ignored' noise."""
+    code = (
+        "import os, signal, sys, time\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from model.app.boundary import guarded, install_signals\n"
+        "install_signals()\n"
+        "class X:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM); time.sleep(0.05)\n"
+        "def body():\n"
+        "    x = X(); del x\n"
+        "    return 0\n"
+        "sys.exit(guarded(body))\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 143, (p.stdout, p.stderr)
+    assert p.stderr.strip().splitlines() == [
+        "terminated: the run stopped; any previous report is intact and nothing half-written is left"], p.stderr

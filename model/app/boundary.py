@@ -30,16 +30,14 @@ import sys
 from typing import Callable
 
 from model.errors import InputError, SolveError
+from model.interrupt import Terminated, request, requested  # Terminated: SIGTERM as an exception
 
 EXIT = {"done": 0, "moved": 1, "input": 2, "solver": 3, "audit": 4, "os": 5, "interrupted": 130,
         "closed_pipe": 141, "terminated": 143}
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Python next runs, so that every ``finally`` and cleanup runs."""
-
-
 def _on_sigterm(signum, frame) -> None:
+    request()  # kept as a flag too: an exception raised inside a finaliser is swallowed (model.interrupt)
     raise Terminated()
 
 
@@ -49,6 +47,13 @@ def install_signals() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
+    default_hook = sys.unraisablehook
+
+    def quiet_termination(unraisable) -> None:  # a Terminated swallowed in a finaliser: the flag acts on it
+        if not isinstance(unraisable.exc_value, Terminated):
+            default_hook(unraisable)
+
+    sys.unraisablehook = quiet_termination
 
 
 def _err(line: str) -> None:
@@ -95,6 +100,8 @@ def guarded(body: Callable[[], int]) -> int:
     """Run one subcommand; every exception that is not a bug becomes one line and its exit code."""
     try:
         rc = body()
+        if requested():  # SIGTERM arrived where its exception was swallowed: still a terminated run
+            raise Terminated()
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return rc
     except InputError as e:

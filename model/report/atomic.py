@@ -102,6 +102,9 @@ def atomic_dir(out_dir: str | Path, write: Callable[[Path], None], protect: Iter
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         write(tmp)
+        from model.interrupt import raise_if_requested
+
+        raise_if_requested()  # a terminated run never renames a report into place
         old = None
         if out_dir.exists():
             old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
