@@ -24,6 +24,7 @@ RECYCLING = "recycling"
 SWARF_CREDIT = "swarf_credit"
 CAPACITY_EXPANSION = "capacity_expansion"
 MAGNET_HOLDING = "magnet_holding"
+TRANSFER = "transfer"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ COST_TERMS = (  # in the order the component modules register them
     CostTermInfo(RECYCLING, "second", "RecyclingCost_kusd", "recycling cost of feed processed"),
     CostTermInfo(SWARF_CREDIT, "second", "SwarfCredit_kusd", "credit (negative) for swarf sold rather than recycled"),
     CostTermInfo(CAPACITY_EXPANSION, "first", "ExpansionCost_kusd", "recycling capacity expansion built"),
+    CostTermInfo(TRANSFER, "second", "TransferCost_kusd", "element stock and finished magnets moved between plants",
+                 optional=True),
 )
 BY_NAME = {t.name: t for t in COST_TERMS}
 

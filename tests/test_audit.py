@@ -23,10 +23,10 @@ from tests.tiny import base_case, make
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_NAMES = {
     "table_integrity", "nonnegativity", "arrival_timing", "element_balance", "reported_arrivals",
-    "bill_of_materials", "plant_capacity", "eligibility", "licence_quota", "supplier_capacity",
+    "bill_of_materials", "plant_capacity", "plant_results", "eligibility", "licence_quota", "supplier_capacity",
     "finished_magnets", "demand", "stock_capacity", "strategic_floor", "terminal_requirement",
-    "recycling_capacity", "swarf_feed", "scrap_feed", "recovery", "diversification", "non_anticipativity",
-    "cost_columns", "cost_terms", "objective",
+    "recycling_capacity", "swarf_feed", "scrap_feed", "recovery", "transfers", "diversification",
+    "non_anticipativity", "cost_columns", "cost_terms", "objective",
 }
 SQ = "status_quo+no_outage"
 HT = "heavy_tightening+no_outage"
@@ -426,3 +426,189 @@ def test_months_of_use_floor_with_a_demand_event():
     """A months-of-use floor comes from demand as read: a demand event in one scenario must not move it."""
     run = run_stochastic_data(make(rich_stochastic_case() | {"stockpile": rich_case()["stockpile"]}), evpi_vss=False)
     assert_passes(audit_run(run))
+
+
+# --------------------------------------------------------------------------------------------
+# several plants (model.md §7.1): balances per plant, lanes, the plants table
+# --------------------------------------------------------------------------------------------
+
+
+def multi_plant_case(periods: int = 3) -> dict:
+    """Two plants and two lanes, T = ``periods``.
+
+    Plants ``us`` (country US, yield 0.8, capacity 12, conversion 2, swarf credit 0.5) and ``jp`` (JP, yield
+    0.9, capacity 8, conversion 3, swarf credit 1). Streams: ``s_us`` (G, civil, 10 t) at us; ``s_jp`` (G,
+    civil, 1 t) and ``d_jp`` (H, defence, 6 t) at jp. Offers delivered to us: X oxide from A (10 USD/kg, 4 t)
+    and B (6 USD/kg), G magnets from B (4 USD/kg, 3 t); to jp: X oxide from A (14 USD/kg), Y oxide from B
+    (licensed for the customer ``jp``, the plant, not the company ``acme``: quota 3 t) and scrap. B's X is
+    prohibited for defence at plants in JP only. Stockpiles of X at both plants (us: months-of-use floor; jp:
+    floor 1 t), a G magnet store at us; a swarf loop at us, a scrap loop at jp; lanes us -> jp (lead 1,
+    0.5 USD/kg, 3 t/period) and jp -> us (lead 0, 0.2 USD/kg); a diversification limit of A's X share at jp.
+    The plan moves X (A, B, recycled) and G magnets from us to jp.
+    """
+    raw = base_case(periods)
+    raw["elements"] = ["X", "Y"]
+    raw["origin_groups"] = [{"id": "A"}, {"id": "B"}, {"id": "R"}]
+    raw["materials"] = [
+        {"id": "ox", "kind": "oxide", "element_content_frac": {"X": 1.0}},
+        {"id": "oy", "kind": "oxide", "element_content_frac": {"Y": 0.5}},
+        {"id": "scr", "kind": "scrap", "element_content_frac": {"X": 0.2}},
+        {"id": "mag", "kind": "magnet", "grade": "G"},
+    ]
+
+    def off(id_, plant, g, mat, price, cap):
+        return {"id": id_, "supplier": f"S_{g}", "country": f"C_{g}", "origin_group": g, "material": mat,
+                "kind": "spot", "capacity_t_per_period": cap, "price_usd_per_kg": price, "plant": plant}
+
+    raw["offers"] = [off("xa_us", "us", "A", "ox", 10, 4), off("xb_us", "us", "B", "ox", 6, 20),
+                     off("xa_jp", "jp", "A", "ox", 14, 20), off("yb_jp", "jp", "B", "oy", 40, 10),
+                     off("mag_us", "us", "B", "mag", 4, 3), off("scr_jp", "jp", "A", "scr", 1, 20)]
+    raw["company"] = {"customer_id": "acme"}
+    raw["licence_rules"] = [
+        {"id": "no_b_x_jp_def", "origin_groups": ["B"], "materials": ["ox"], "end_uses": ["defense"],
+         "regime": "prohibited", "destination_countries": ["JP"]},
+        {"id": "y_for_jp", "origin_groups": ["B"], "materials": ["oy"], "end_uses": ["defense"],
+         "regime": "general", "quota_t_per_period": 3, "customers": ["jp"]},
+    ]
+    raw["grades"] = [{"id": "G", "recipes": [{"id": "g1", "element_t_per_t_magnet": {"X": 0.5}}]},
+                     {"id": "H", "recipes": [{"id": "h1", "element_t_per_t_magnet": {"X": 0.4, "Y": 0.1}}]}]
+    del raw["plant"]
+    raw["plants"] = [
+        {"id": "us", "country": "US", "capacity_t_per_period": 12, "yield_frac": 0.8, "conversion_cost_usd_per_kg": 2,
+         "swarf_credit_usd_per_kg": 0.5},
+        {"id": "jp", "country": "JP", "capacity_t_per_period": 8, "yield_frac": 0.9, "conversion_cost_usd_per_kg": 3,
+         "swarf_credit_usd_per_kg": 1},
+    ]
+    raw["streams"] = [
+        {"id": "s_us", "grade": "G", "end_use": "civil", "plant": "us", "demand_t_per_period": 10,
+         "shortage_cost_usd_per_kg": 100},
+        {"id": "s_jp", "grade": "G", "end_use": "civil", "plant": "jp", "demand_t_per_period": 1,
+         "shortage_cost_usd_per_kg": 100},
+        {"id": "d_jp", "grade": "H", "end_use": "defense", "plant": "jp", "demand_t_per_period": 6,
+         "shortage_cost_usd_per_kg": 300},
+    ]
+    raw["stockpile"] = [
+        {"element": "X", "plant": "us", "initial_t_by_origin": {"B": 2}, "capacity_t": 20,
+         "holding_cost_usd_per_kg_per_period": 0.1, "floor_months_of_use": 1, "floor_penalty_usd_per_kg": 2},
+        {"element": "X", "plant": "jp", "initial_t_by_origin": {"A": 1}, "capacity_t": 5,
+         "holding_cost_usd_per_kg_per_period": 0.2, "floor_t": 1, "floor_penalty_usd_per_kg": 30},
+    ]
+    raw["magnet_stock"] = [{"grade": "G", "plant": "us", "capacity_t": 2, "holding_cost_usd_per_kg_per_period": 0.1}]
+    raw["recycling_routes"] = [
+        {"id": "loop_us", "plant": "us", "feed": "swarf", "capacity_t_feed_per_period": 1, "cost_usd_per_kg_feed": 1,
+         "recovery_frac": {"X": 0.9}, "output_origin_group": "R"},
+        {"id": "scrap_jp", "plant": "jp", "feed": "scr", "capacity_t_feed_per_period": 5, "cost_usd_per_kg_feed": 0.5,
+         "recovery_frac": {"X": 0.9}, "output_origin_group": "R", "country": "RR"},
+    ]
+    raw["transfers"] = [
+        {"id": "us_jp", "from_plant": "us", "to_plant": "jp", "lead_time_periods": 1, "cost_usd_per_kg": 0.5,
+         "capacity_t_per_period": 3},
+        {"id": "jp_us", "from_plant": "jp", "to_plant": "us", "cost_usd_per_kg": 0.2},
+    ]
+    raw["diversification_limits"] = [{"id": "a_at_jp", "element": "X", "group_by": "origin_group", "value": "A",
+                                      "max_share_frac": 0.9, "plant": "jp", "basis": "supply"}]
+    return raw
+
+
+@pytest.fixture(scope="module")
+def multi():
+    return run_data(make(multi_plant_case()))
+
+
+def test_passes_on_a_multi_plant_case(multi):
+    assert_passes(audit_run(multi))
+    raw = multi_plant_case()
+    raw["risk"] = {"non_anticipative_periods": 1}
+    raw["scenarios"] = {"mode": "listed", "listed": [
+        {"name": "calm", "probability": 0.6},
+        {"name": "cut", "probability": 0.4, "effects": [
+            {"kind": "availability", "select": {"origin_groups": ["B"]}, "factor": 0.2, "start": "2027-02"}]},
+    ]}
+    st = run_stochastic_data(make(raw), evpi_vss=False)
+    assert_passes(audit_run(st))
+    assert (st.solution.tables["transfers"].moved_t > 0).any()
+
+
+def test_multi_plant_case_exercises_the_plants(multi):
+    """Guard against a vacuous pass: both kinds move on the lane, both plants make and recycle, and B's X held
+    at jp is not used there for defence."""
+    tb = multi.solution.tables
+    tr = tb["transfers"]
+    assert set(tr.kind) == {"element", "magnet"} and set(tr.lane) == {"us_jp"}
+    assert (tr.arrival_period > tr.sent_period).all()
+    assert set(tb["plants"].plant) == {"us", "jp"} and (tb["plants"].made_t > 0).all()
+    assert set(tb["recycling"][tb["recycling"].feed_t > 0].plant) == {"us", "jp"}
+    use = tb["eligibility_use"]
+    assert not ((use.stream == "d_jp") & (use.origin_group == "B") & (use.element == "X")).any()
+    st = tb["stock"]
+    assert (st[(st.plant == "jp") & (st.origin_group == "B") & (st.element == "X")].stock_t > 0).any()
+
+
+def test_tampered_transfer_is_caught(multi):
+    """1 t more X of A on us_jp in 2027-01: the lane carries 3.77 t > its 3 t, us sent 1 t it did not have, jp
+    received 1 t it did not use or hold; the row's cost and the transfer term no longer agree (+500 USD)."""
+    key = {"lane": "us_jp", "kind": "element", "item": "X", "origin_group": "A", "sent_period": "2027-01"}
+    tr = multi.solution.tables["transfers"]
+    bad = failed(audit_run(tampered(multi, {"transfers": edit(tr, key, "moved_t", lambda x: x + 1.0)})))
+    sent = float(tr[(tr.lane == "us_jp") & (tr.sent_period == "2027-01")].moved_t.sum())
+    assert "lane us_jp, 2027-01" in bad["transfers"].detail and "capacity 3 t/period" in bad["transfers"].detail
+    assert bad["transfers"].max_violation == pytest.approx(sent + 1.0 - 3.0, rel=1e-6)
+    eb = bad["element_balance"]
+    assert eb.max_violation == pytest.approx(1.0, rel=1e-6) and "2 rows violate" in eb.detail
+    assert "element X, origin A" in eb.detail and ("plant us" in eb.detail or "plant jp" in eb.detail)
+    assert "lane us_jp" in bad["cost_columns"].detail
+    assert "cost term transfer" in bad["cost_terms"].detail and bad["cost_terms"].max_violation == pytest.approx(500.0)
+
+
+def test_transfer_arriving_early_or_on_the_wrong_lane_is_caught(multi):
+    tr = multi.solution.tables["transfers"]
+    key = {"lane": "us_jp", "kind": "magnet", "item": "mag", "origin_group": "B", "sent_period": "2027-02"}
+    bad = failed(audit_run(tampered(multi, {"transfers": edit(tr, key, "arrival_period", lambda a: "2027-02")})))
+    assert set(bad) == {"transfers"}
+    assert "reported arrival '2027-02', expected 2027-03" in bad["transfers"].detail
+    bad = failed(audit_run(tampered(multi, {"transfers": edit(tr, key, "from_plant", lambda p: "jp")})))
+    assert set(bad) == {"transfers"} and "the lane runs from us to jp" in bad["transfers"].detail
+    bad = failed(audit_run(tampered(multi, {"transfers": edit(tr, key, "lane", lambda x: "jp_us")})))
+    assert "transfers" in bad and "the lane runs from jp to us" in bad["transfers"].detail
+    assert "finished_magnets" in bad  # the audit moves them on jp_us: jp sends magnets it does not have
+
+
+def test_row_at_the_wrong_plant_is_caught(multi):
+    """An arrival reported at jp instead of us breaks the reported arrivals at both; a production or recycling
+    row naming the other plant is a table-integrity problem; a plants row's made_t is recomputed."""
+    arr = multi.solution.tables["arrivals"]
+    key = {"plant": "us", "element": "X", "origin_group": "B", "period": "2027-01"}
+    x = float(arr[(arr.plant == "us") & (arr.element == "X") & (arr.origin_group == "B") & (arr.period == "2027-01")].arrived_t.iloc[0])
+    bad = failed(audit_run(tampered(multi, {"arrivals": edit(arr, key, "plant", lambda p: "jp")})))
+    assert set(bad) == {"reported_arrivals"} and "2 rows violate" in bad["reported_arrivals"].detail
+    assert bad["reported_arrivals"].max_violation == pytest.approx(x, rel=1e-6)
+    rec = multi.solution.tables["recycling"]
+    bad = failed(audit_run(tampered(multi, {"recycling": edit(rec, {"route": "loop_us", "period": "2027-02"}, "plant",
+                                                                lambda p: "jp")})))
+    assert set(bad) == {"table_integrity"} and "route loop_us plant column 'jp', input 'us'" in bad["table_integrity"].detail
+    pl = multi.solution.tables["plants"]
+    bad = failed(audit_run(tampered(multi, {"plants": edit(pl, {"plant": "jp", "period": "2027-02"}, "made_t",
+                                                             lambda x: x - 1.0)})))
+    assert set(bad) == {"plant_results"} and "plants: plant jp, 2027-02: made_t" in bad["plant_results"].detail
+    assert bad["plant_results"].max_violation == pytest.approx(1.0)
+
+
+def test_use_barred_at_one_plant_only_is_caught(multi):
+    """B's X is prohibited for defence at plants in JP: a row using it for d_jp is caught, naming the plant."""
+    use = multi.solution.tables["eligibility_use"]
+    row = pd.DataFrame([{"stream": "d_jp", "end_use": "defense", "element": "X", "origin_group": "B",
+                         "period": "2027-03", "used_t": 0.4}])
+    c = failed(audit_run(tampered(multi, {"eligibility_use": pd.concat([use, row], ignore_index=True)})))["eligibility"]
+    assert "stream d_jp" in c.detail and "X of origin B" in c.detail and "at plant jp" in c.detail
+    assert c.max_violation == pytest.approx(0.4)
+
+
+def test_transfer_cost_is_booked_in_the_sent_period(multi):
+    """cost_by_period's transfer term: what leaves on a lane in t costs in t (not at its arrival in t + 1)."""
+    tr = multi.solution.tables["transfers"]
+    cbp = multi.solution.tables["cost_by_period"]
+    got = cbp[cbp.term == "transfer"].set_index("period").cost_usd
+    for period in multi.data.periods:
+        assert got[period] == pytest.approx(float(tr[tr.sent_period == period].cost_usd.sum()), abs=1e-6)
+    assert got["2027-01"] > 0 and got["2027-03"] == pytest.approx(0.0)
+    assert got.sum() == pytest.approx(multi.solution.kpis["cost_parts_usd"]["transfer"], rel=1e-9)

@@ -170,7 +170,7 @@ def test_stock_case_by_hand():
     assert sr.metrics["objective_kusd"] == close(105.0)
     assert sr.metrics["scenario_total_kusd"] == [close(105.0), close(105.0)]
     assert out.first_stage["Purchase_t[a_spot,1]"] == close(10.0)
-    assert out.first_stage["Stock_t[X,A,1]"] == close(5.0)
+    assert out.first_stage["Stock_t[plant,X,A,1]"] == close(5.0)
 
 
 def test_cvar_case_by_hand():

@@ -62,7 +62,7 @@ def test_free_stock_is_not_held():
     assert res.objective_kusd == approx(100.0)
     assert pyo.value(m.Purchase_t["a_spot", 1]) == approx(5.0)
     assert pyo.value(m.Purchase_t["a_spot", 2]) == approx(5.0)
-    assert pyo.value(m.Stock_t["X", "A", 1]) == approx(0.0)
+    assert pyo.value(m.Stock_t["plant", "X", "A", 1]) == approx(0.0)
 
 
 @pytest.mark.parametrize("order", [("late", "early"), ("early", "late")])

@@ -67,7 +67,7 @@ def test_marginal_families_keep_the_output_order():
         ("licence_quota", "LicenceQuota"), ("supplier_capacity", "SpotCapacity"), ("supplier_capacity", "ContractCapacity"),
         ("plant_capacity", "PlantCapacity"), ("stockpile_capacity", "StockCapacity"),
         ("recycling_capacity", "RecyclingCapacity"), ("diversification_cap", "DiversificationCap"),
-        ("magnet_stock_capacity", "MagnetStockCapacity"),
+        ("magnet_stock_capacity", "MagnetStockCapacity"), ("transfer_capacity", "TransferCapacity"),
     ]
     assert {c.marginal.kind for c in fams} == set(catalogue.MARGINAL_KINDS)
     assert all(k.unit.startswith("t of ") for k in catalogue.MARGINAL_KINDS)

@@ -289,7 +289,7 @@ def test_case_data_given_plain_dicts_stores_its_own_read_only_copy(data):
 # ModelSets
 # --------------------------------------------------------------------------------------------
 
-MAPS = ("arrival_period", "QUOTA", "rule_in_force", "exp_avail", "recipe_need", "recipe_grade", "YEARS", "floor_t",
+MAPS = ("arrival_period", "QUOTA", "rule_in_force", "exp_avail", "recipe_need", "recipe_grade", "YEARS", "floor_t", "plant_of_stream",
         "terminal_t", "terminal_penalty_usd_per_kg")
 TABLES = ("ELEM_ARRIVAL", "SCRAP_ARRIVAL", "MAGNET_ARRIVAL", "RECOVERY")
 
@@ -353,7 +353,7 @@ def test_a_model_sets_table_cannot_change(sets, name):
 
 
 def test_model_sets_tuples_cannot_change(sets):
-    for name in ("periods", "PURCHASE", "RESERVE", "STOCK_EG", "USE", "MAKE", "MAGNET_USE", "RECYCLE_X"):
+    for name in ("periods", "PURCHASE", "RESERVE", "STOCK_PEG", "USE", "MAKE", "MAGNET_USE", "RECYCLE_X"):
         xs = getattr(sets, name)
         assert type(xs) is tuple and xs, name
         with pytest.raises(AttributeError):

@@ -86,10 +86,10 @@ def test_magnet_stock_bought_early_beats_a_later_price_spike(tmp_path, hold, sto
     run = solve(raw, path)
     assert cost_kusd(run) == approx(cost)
     m = run.built.model
-    assert m.MagnetStock_t["mag", "B", 1].value == approx(stocked)
-    assert m.MagnetStock_t["mag", "B", 2].value == approx(0.0)
+    assert m.MagnetStock_t["plant", "mag", "B", 1].value == approx(stocked)
+    assert m.MagnetStock_t["plant", "mag", "B", 2].value == approx(0.0)
     ms = run.solution.tables["magnet_stock"]
-    assert list(ms.columns) == ["grade", "material", "origin_group", "period", "stock_t", "capacity_t"]
+    assert list(ms.columns) == ["plant", "grade", "material", "origin_group", "period", "stock_t", "capacity_t"]
     assert list(ms.stock_t) == [approx(stocked), approx(0.0)]
     costs = dict(zip(run.solution.tables["costs"].term, run.solution.tables["costs"].cost_usd))
     assert costs["magnet_holding"] == approx(stocked * hold * 1000)
@@ -179,7 +179,7 @@ def test_stock_does_not_launder_a_prohibition_that_starts_later():
     run = solve(raw)
     assert cost_kusd(run) == approx(90.0)
     assert ("d", "mag", "B", 2) not in run.built.sets.MAGNET_USE
-    assert run.built.model.MagnetStock_t["mag", "B", 1].value == approx(0.0)
+    assert run.built.model.MagnetStock_t["plant", "mag", "B", 1].value == approx(0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def test_order_in_transit_arrives_in_period_2_and_saves_a_purchase(quota, cost):
     assert pur["2027-02"] == approx(0.0)
     arr = run.solution.tables["arrivals"].set_index("period").arrived_t
     assert arr["2027-02"] == approx(5.0)
-    assert run.built.sets.IN_TRANSIT_ELEM == (("X", "A", 2, 5.0),)
+    assert run.built.sets.IN_TRANSIT_ELEM == (("plant", "X", "A", 2, 5.0),)
     if quota is None:
         plain = base_case(2)
         assert cost_kusd(solve(plain)) == approx(100.0)

@@ -172,8 +172,8 @@ def test_buy_early_when_price_rise_exceeds_holding_cost(tmp_path):
     assert res.objective_kusd == approx(105.0)
     assert v(m.Purchase_t["a_spot", 1]) == approx(10.0)
     assert v(m.Purchase_t["a_spot", 2]) == approx(0.0)
-    assert v(m.Stock_t["X", "A", 1]) == approx(5.0)
-    assert v(m.Stock_t["X", "A", 2]) == approx(0.0)
+    assert v(m.Stock_t["plant", "X", "A", 1]) == approx(5.0)
+    assert v(m.Stock_t["plant", "X", "A", 2]) == approx(0.0)
 
 
 def test_do_not_buy_early_when_holding_exceeds_price_rise(tmp_path):
@@ -187,7 +187,7 @@ def test_do_not_buy_early_when_holding_exceeds_price_rise(tmp_path):
     assert res.objective_kusd == approx(150.0)
     assert v(m.Purchase_t["a_spot", 1]) == approx(5.0)
     assert v(m.Purchase_t["a_spot", 2]) == approx(5.0)
-    assert v(m.Stock_t["X", "A", 1]) == approx(0.0)
+    assert v(m.Stock_t["plant", "X", "A", 1]) == approx(0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def test_lead_time_bridged_by_initial_stock():
     b, m, res = run(raw)
     assert res.objective_kusd == approx(50.0)
     assert v(m.Purchase_t["a_spot", 1]) == approx(5.0)
-    assert v(m.Stock_t["X", "A", 1]) == approx(0.0)
+    assert v(m.Stock_t["plant", "X", "A", 1]) == approx(0.0)
     assert v(m.Shortage_t["s", 1]) == approx(0.0)
 
 
@@ -349,7 +349,7 @@ def test_contract_minimum_take_forces_purchase_into_stock():
     assert res.objective_kusd == approx(100.0)
     assert v(m.Purchase_t["a_con", 1]) == approx(10.0)
     assert v(m.Purchase_t["a_spot", 1]) == approx(0.0)
-    assert v(m.Stock_t["X", "A", 1]) == approx(5.0)
+    assert v(m.Stock_t["plant", "X", "A", 1]) == approx(5.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,9 +401,9 @@ def test_terminal_stock_requirement_is_bought_last_period():
     assert res.objective_kusd == approx(144.0)
     assert v(m.Purchase_t["a_spot", 1]) == approx(5.0)
     assert v(m.Purchase_t["a_spot", 2]) == approx(9.0)
-    assert v(m.Stock_t["X", "A", 1]) == approx(0.0)
-    assert v(m.Stock_t["X", "A", 2]) == approx(4.0)
-    assert v(m.TerminalShortfall_t["X"]) == approx(0.0)
+    assert v(m.Stock_t["plant", "X", "A", 1]) == approx(0.0)
+    assert v(m.Stock_t["plant", "X", "A", 2]) == approx(4.0)
+    assert v(m.TerminalShortfall_t["plant", "X"]) == approx(0.0)
 
 
 def test_terminal_default_penalty_makes_meeting_cheaper_than_missing():
@@ -416,8 +416,8 @@ def test_terminal_default_penalty_makes_meeting_cheaper_than_missing():
     as soon as holding the stock costs anything, so the plan would empty the stockpile.)
     """
     b, m, res = run(_terminal_case(None))
-    assert v(m.TerminalShortfall_t["X"]) == approx(0.0)
-    assert v(m.Stock_t["X", "A", 2]) == approx(4.0)
+    assert v(m.TerminalShortfall_t["plant", "X"]) == approx(0.0)
+    assert v(m.Stock_t["plant", "X", "A", 2]) == approx(4.0)
     assert res.objective_kusd == approx(144.0)
 
 
@@ -452,8 +452,8 @@ def test_strategic_floor_penalty_vs_holding(floor_penalty, stock, shortfall, cos
     b, m, res = run(raw)
     assert res.objective_kusd == approx(cost)
     for t in (1, 2):
-        assert v(m.Stock_t["X", "A", t]) == approx(stock[t - 1])
-        assert v(m.FloorShortfall_t["X", t]) == approx(shortfall[t - 1])
+        assert v(m.Stock_t["plant", "X", "A", t]) == approx(stock[t - 1])
+        assert v(m.FloorShortfall_t["plant", "X", t]) == approx(shortfall[t - 1])
     assert v(m.Purchase_t["a_spot", 1]) == approx(5.0 + stock[0])
     assert v(m.Purchase_t["a_spot", 2]) == approx(5.0 - stock[0] + stock[1])
 
@@ -518,7 +518,7 @@ def test_plant_capacity_binding(magnet_offer, cost, bought, short, dual):
     assert v(m.Shortage_t["s", 1]) == approx(short)
     if magnet_offer:
         assert v(m.MagnetUse_t["s", "mag", "B", 1]) == approx(bought)
-    assert m.dual[m.PlantCapacity[1]] == approx(dual)
+    assert m.dual[m.PlantCapacity["plant", 1]] == approx(dual)
 
 
 # --------------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def test_case_is_non_trivial(case_dir):
     m = b.model
     assert sum(pyo.value(m.Purchase_t["a_spot", t]) for t in (1, 2, 5, 6)) > 0
     assert sum(pyo.value(m.Purchase_t[k]) for k in m.PURCHASE if k[0] != "a_spot") > 0
-    assert max(pyo.value(m.Stock_t["X", g, t]) for (e, g, t) in m.STOCK) > 0
+    assert max(pyo.value(m.Stock_t["plant", "X", g, t]) for (p, e, g, t) in m.STOCK) > 0
     assert any(abs(m.dual[m.LicenceQuota[k]]) > 1e-6 for k in m.QUOTA)
 
 
@@ -309,7 +309,7 @@ def test_first_stage_contains_every_decision_in_the_window(case_dir, window):
     m = b.model
     fs = ComponentSet(b.first_stage_vars)
     period_pos = {"Purchase_t": 1, "Make_t": 2, "Use_t": 3, "MagnetUse_t": 3, "Shortage_t": 1,
-                  "Stock_t": 2, "FloorShortfall_t": 1, "RecycleFeed_t": 2}
+                  "Stock_t": 3, "FloorShortfall_t": 2, "RecycleFeed_t": 2, "ElementSent_t": 3, "MagnetSent_t": 3}
     for name, pos in period_pos.items():
         comp = m.component(name)
         assert comp is not None, name

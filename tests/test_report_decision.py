@@ -20,7 +20,7 @@ def _stub(reserved: list[float], mpp: int = 1, fee_usd_per_t: float = 1000.0) ->
     res = pd.DataFrame({"offer": "c", "period": periods, "reserved_t": reserved,
                         "purchased_t": reserved, "fee_usd": [fee_usd_per_t * v for v in reserved]})
     case = SimpleNamespace(offers=[offer], horizon=SimpleNamespace(months_per_period=mpp),
-                           risk=SimpleNamespace(non_anticipative_periods=1))
+                           risk=SimpleNamespace(non_anticipative_periods=1), site_plants=(SimpleNamespace(id="plant"),))
     return SimpleNamespace(mode="deterministic", data=SimpleNamespace(case=case, periods=periods, scenario="base"),
                            solution=SimpleNamespace(tables={"reservations": res}))
 

@@ -147,7 +147,7 @@ def test_perfect_foresight_plans_differ_in_period_one():
     for c in cases:
         b, res = solve_alone(c)
         got[c.scenario] = (res.objective_kusd, pyo.value(b.model.Purchase_t["a_spot", 1]),
-                           pyo.value(b.model.Stock_t["X", "A", 1]))
+                           pyo.value(b.model.Stock_t["plant", "X", "A", 1]))
     assert got["calm"] == (approx(100.0), approx(5.0), approx(0.0))
     assert got["embargo"] == (approx(105.0), approx(10.0), approx(5.0))
 
@@ -165,7 +165,7 @@ def test_non_anticipativity_holds_in_the_solution(nonant):
     ref = r.ef.scenarios[0].first_stage_vars
     assert len(ref) > 0
     names = [v.getname(fully_qualified=False) for v in ref]
-    assert "Purchase_t[a_spot,1]" in names and "Stock_t[X,A,1]" in names
+    assert "Purchase_t[a_spot,1]" in names and "Stock_t[plant,X,A,1]" in names
     for b in r.ef.scenarios[1:]:
         fs = b.first_stage_vars
         assert [v.getname(fully_qualified=False) for v in fs] == names
@@ -174,7 +174,7 @@ def test_non_anticipativity_holds_in_the_solution(nonant):
             assert v.value == approx(v0.value), (v.name, v.value, v0.value)
     for b in r.ef.scenarios:
         assert pyo.value(b.model.Purchase_t["a_spot", 1]) == approx(10.0)
-        assert pyo.value(b.model.Stock_t["X", "A", 1]) == approx(5.0)
+        assert pyo.value(b.model.Stock_t["plant", "X", "A", 1]) == approx(5.0)
     if nonant == "rows":
         assert len(r.ef.model.NonAnticipativity) == len(ref)
     else:

@@ -82,6 +82,10 @@ def baseline_values(run: Run) -> dict[str, float]:
         "recycling_feed_t": _weighted_sum(t["recycling"], "route", "feed_t"),
         "expansion_t_per_period": _weighted_sum(t["expansions"], "route", "added_t_feed_per_period"),
     }
+    if t["production"].plant.nunique() > 1:  # several plants: what each makes, and what each lane moves
+        plan["made_t_by_plant"] = _weighted_sum(t["production"], "plant", "made_t")
+    if "transfers" in t:
+        plan["moved_t_by_lane"] = _weighted_sum(t["transfers"], "lane", "moved_t")
     if "scenarios" in t:
         plan["scenario_cost_usd"] = dict(zip(t["scenarios"].scenario, t["scenarios"].total_cost_usd))
     flatten("plan", plan, out)

@@ -2,12 +2,15 @@ r"""Balances assembled from the terms the other modules registered.
 
 Glossary
 --------
-ElementBalance[e, g, t]   inflows (arrivals, recovered) == outflows (use by streams, stock change), t element;
-                          its dual is the value of one more t of element e of origin g in t (USD/kg)
+ElementBalance[p, e, g, t]  at plant p: inflows (arrivals, in transit, recovered, received by lanes) == outflows
+                          (use by streams, stock change, sent by lanes), t element; its dual is the value of one
+                          more t of element e of origin g at plant p in t (USD/kg)
 DemandBalance[s, t]       magnets made + finished magnets used + shortage == demand, t magnet
-MagnetBalance[m, g, t]    finished-magnet arrivals (and in transit) >= use + stock change, t magnet
-ScrapBalance[m, t]        scrap arrivals >= scrap fed to recycling, t scrap
-SwarfBalance[r, t]        swarf generated >= swarf recycled, t swarf
+MagnetBalance[p, m, g, t] at plant p: finished-magnet arrivals (in transit, received) >= use + stock change + sent, t magnet
+ScrapBalance[p, m, t]     scrap arrivals at plant p >= scrap fed to its recycling, t scrap
+SwarfBalance[p, r, t]     swarf generated at plant p >= swarf recycled there, t swarf
+
+Every balance but demand is kept per plant (its first index); a one-plant case has the plant ``plant``.
 
 .. math::
 
@@ -26,11 +29,11 @@ from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
 
 CATALOGUE = (
-    ConstraintInfo("ElementBalance", infeasible=Infeasible("balance of element {0} of origin {1} in {2}", "(balance)")),
+    ConstraintInfo("ElementBalance", infeasible=Infeasible("balance of element {1} of origin {2} at plant {0} in {3}", "(balance)")),
     ConstraintInfo("DemandBalance", infeasible=Infeasible("demand balance of stream {0} in {1}", "streams[{0}]")),
-    ConstraintInfo("MagnetBalance", infeasible=Infeasible("finished-magnet balance of {0} from {1} in {2}", "(balance)")),
-    ConstraintInfo("ScrapBalance", infeasible=Infeasible("scrap balance of {0} in {1}", "(balance)")),
-    ConstraintInfo("SwarfBalance", infeasible=Infeasible("swarf balance of recipe {0} in {1}", "(balance)")),
+    ConstraintInfo("MagnetBalance", infeasible=Infeasible("finished-magnet balance of {1} from {2} at plant {0} in {3}", "(balance)")),
+    ConstraintInfo("ScrapBalance", infeasible=Infeasible("scrap balance of {1} at plant {0} in {2}", "(balance)")),
+    ConstraintInfo("SwarfBalance", infeasible=Infeasible("swarf balance of recipe {1} at plant {0} in {2}", "(balance)")),
 )
 
 
@@ -39,9 +42,9 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     outs = {b: reg.terms_by_key(b, "out") for b in Balance}
 
     el_in, el_out = ins[Balance.ELEMENT], outs[Balance.ELEMENT]
-    el_keys = sorted(set(el_in) | set(el_out), key=lambda k: (k[0], k[1], k[2]))
+    el_keys = sorted(set(el_in) | set(el_out))
     m.ElementBalance = pyo.Constraint(
-        el_keys, rule=lambda m, e, g, t: sum(el_in.get((e, g, t), ())) == sum(el_out.get((e, g, t), ()))
+        el_keys, rule=lambda m, *k: sum(el_in.get(k, ())) == sum(el_out.get(k, ()))
     )
 
     demand = data.demand_t_per_period

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import pyomo.environ as pyo
 
 from model.components import (balance, demand, diversification, finished_magnets, licences, magnet_stock, objective, production,
-                              recycling, sourcing, stockpile)
+                              recycling, sourcing, stockpile, transfers)
 from model.input.data import CaseData
 from model.components.registry import Registry
 from model.components.sets import ModelSets, build_sets
 
-MODULES = (sourcing, licences, production, finished_magnets, magnet_stock, demand, stockpile, recycling, diversification)
+MODULES = (sourcing, licences, production, finished_magnets, magnet_stock, demand, stockpile, recycling, transfers,
+           diversification)
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,10 @@ STOCKPILE_CAPACITY = MarginalKind("stockpile_capacity", "t of element", "stockpi
 RECYCLING_CAPACITY = MarginalKind("recycling_capacity", "t of feed", "recycling")
 DIVERSIFICATION_CAP = MarginalKind("diversification_cap", "t of element", "diversification")
 MAGNET_STOCK_CAPACITY = MarginalKind("magnet_stock_capacity", "t of magnet", "magnet stock")
+TRANSFER_CAPACITY = MarginalKind("transfer_capacity", "t of element or magnet moved", "lane")
 MARGINAL_KINDS = (  # the order of families in marginal_values.csv (an output: do not reorder; append new ones)
     LICENCE_QUOTA, SUPPLIER_CAPACITY, PLANT_CAPACITY, STOCKPILE_CAPACITY, RECYCLING_CAPACITY, DIVERSIFICATION_CAP,
-    MAGNET_STOCK_CAPACITY,
+    MAGNET_STOCK_CAPACITY, TRANSFER_CAPACITY,
 )
 
 
@@ -80,6 +81,14 @@ class ConstraintInfo:
 def first(k: Index) -> str:
     """The first index entry (the offer, rule, element, route or limit id)."""
     return k[0]
+
+
+DEFAULT_PLANT = "plant"  # the id of a one-plant case's plant (``plant:``)
+
+
+def at_plant(k: Index) -> str:
+    """A (plant, id, ...) index named by its id, with ``@plant`` unless the plant is the default one."""
+    return k[1] if k[0] == DEFAULT_PLANT else f"{k[1]}@{k[0]}"
 
 
 def period_label(k: Index, periods: Sequence[str]) -> str:

@@ -8,7 +8,8 @@ restricted to the limit's element when it names one:
 
     \sum_{i \in \text{basis}(d,y)} c_i\, x_i\, \big(\mathbb{1}[i \in d] - \sigma_d\big) \le 0
 
-i.e. selected supply <= sigma x all supply. Finished magnets are outside the basis.
+i.e. selected supply <= sigma x all supply. Finished magnets are outside the basis. A limit naming a
+``plant`` counts only the arrivals at that plant (and the recycling there); without one, all plants together.
 
 Glossary
 --------
@@ -41,12 +42,12 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     country = {o.id: o.country for o in data.case.offers}
     ea = sets.ELEM_ARRIVAL
     purchases = pd.DataFrame({
-        "e": ea.e, "g": ea.g, "country": ea.o.map(country), "year": ea.a.map(year_of),
+        "p": ea.p, "e": ea.e, "g": ea.g, "country": ea.o.map(country), "year": ea.a.map(year_of),
         "coef": ea.frac, "var": "purchase", "k1": ea.o, "k2": ea.t, "k3": 0,
     })
     rc = sets.RECOVERY
     recycled = pd.DataFrame({
-        "e": rc.e, "g": rc.g, "country": rc.country, "year": rc.t.map(year_of),
+        "p": rc.p, "e": rc.e, "g": rc.g, "country": rc.country, "year": rc.t.map(year_of),
         "coef": rc.coef, "var": "recycle", "k1": rc.route, "k2": rc.src, "k3": rc.t,
     })
     selected: dict = defaultdict(list)  # (d, y) -> [(coef, var, key)] of the capped origin
@@ -55,6 +56,8 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
         basis = pd.concat([purchases, recycled]) if d.basis == "supply" else purchases
         if d.element is not None:
             basis = basis[basis.e == d.element]
+        if d.plant is not None:
+            basis = basis[basis.p == d.plant]
         col = "g" if d.group_by == "origin_group" else "country"
         sel = (basis[col] == d.value).to_numpy()
         for y, c, v, k1, k2, k3, s in zip(basis.year, basis.coef, basis["var"], basis.k1, basis.k2, basis.k3, sel):

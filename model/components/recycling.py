@@ -6,9 +6,10 @@ RecycleFeed_t[route, src, t]     t of feed processed by a route in t; src is the
                                  (swarf routes) or the route's scrap material (scrap routes)
 CapacityExpansion_t_per_period[route]   added feed capacity, t/period, usable after the build lead time (first stage)
 RecyclingCapacity[route, t]      sum_src RecycleFeed <= availability x (capacity + expansion if built)  (t feed/period)
-RecoveredElement_t[e, g, t]      t of element e recovered into stock of the route's origin group g (ELEMENT inflow)
-SwarfRecycled_t[r, t]            t of recipe r's swarf fed to routes (SWARF outflow)
-ScrapUsed_t[m, t]                t of scrap material m fed to routes (SCRAP outflow)
+RecoveredElement_t[p, e, g, t]   t of element e recovered into stock of the route's origin group g at the route's
+                                 plant p (ELEMENT inflow)
+SwarfRecycled_t[p, r, t]         t of recipe r's swarf fed to the routes of plant p (SWARF outflow)
+ScrapUsed_t[p, m, t]             t of scrap material m fed to the routes of plant p (SCRAP outflow)
 RecyclingCost_kusd               cost per kg feed x feed (second stage)
 SwarfCredit_kusd                 minus the credit for swarf sold rather than recycled (second stage, <= 0)
 ExpansionCost_kusd               cost_usd_per_t_per_period / 1000 x expansion, kUSD (first stage)
@@ -18,7 +19,10 @@ ExpansionCost_kusd               cost_usd_per_t_per_period / 1000 x expansion, k
     \sum_{src} X_{k,src,t} \le K_{k,t} + \mathbb{1}[t > L_k]\, E_k, \qquad
     \mathrm{Recovered}_{e,g,t} = \sum_{k:\,g_k = g}\ \sum_{src} \rho_{k,e}\, c_{src,e}\, X_{k,src,t}
 
-    \mathrm{SwarfCredit} = -\kappa \sum_{r,t} \big(\mathrm{Swarf}_{r,t} - \sum_k X_{k,r,t}\big)
+    \mathrm{SwarfCredit} = -\sum_p \kappa_p \sum_{r,t} \big(\mathrm{Swarf}_{p,r,t} - \sum_{k \text{ at } p} X_{k,r,t}\big)
+
+A route runs at one plant (``recycling_routes[].plant``): it takes that plant's swarf and the scrap
+delivered there, and its output enters that plant's stock.
 
 :math:`\rho` recovery share, :math:`c` element content of the feed (the recipe's content for swarf,
 the scrap material's content for scrap), :math:`\kappa` swarf credit USD/kg.
@@ -59,12 +63,13 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     by_route_t = defaultdict(list)
     swarf_by_rt = defaultdict(list)
     scrap_by_mt = defaultdict(list)
+    at = {k: data.case.plant_of(rt) for k, rt in routes.items()}
     for (k, src, t) in sets.RECYCLE_X:
         by_route_t[k, t].append(src)
         if routes[k].feed == SWARF_FEED:
-            swarf_by_rt[src, t].append(k)
+            swarf_by_rt[at[k], src, t].append(k)
         else:
-            scrap_by_mt[src, t].append(k)
+            scrap_by_mt[at[k], src, t].append(k)
     # a route's scalar capacity may be tuned by a sweep (not when it comes from the capacity CSV)
     scalar_cap = {
         k: reg.scalar(f"recycling_routes[{k}].capacity_t_feed_per_period", routes[k].capacity_t_feed_per_period)
@@ -80,16 +85,16 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
 
     rec = sets.RECOVERY
     recov = defaultdict(list)
-    for route, src, t, e, g, coef in zip(rec.route, rec.src, rec.t, rec.e, rec.g, rec.coef):
-        recov[e, g, int(t)].append((coef, route, src))
+    for route, src, t, p, e, g, coef in zip(rec.route, rec.src, rec.t, rec.p, rec.e, rec.g, rec.coef):
+        recov[p, e, g, int(t)].append((coef, route, src))
     m.RecoveredElement_t = pyo.Expression(
-        list(recov), rule=lambda m, e, g, t: sum(c * m.RecycleFeed_t[k, src, t] for c, k, src in recov[e, g, t])
+        list(recov), rule=lambda m, p, e, g, t: sum(c * m.RecycleFeed_t[k, src, t] for c, k, src in recov[p, e, g, t])
     )
     m.SwarfRecycled_t = pyo.Expression(
-        list(swarf_by_rt), rule=lambda m, r, t: sum(m.RecycleFeed_t[k, r, t] for k in swarf_by_rt[r, t])
+        list(swarf_by_rt), rule=lambda m, p, r, t: sum(m.RecycleFeed_t[k, r, t] for k in swarf_by_rt[p, r, t])
     )
     m.ScrapUsed_t = pyo.Expression(
-        list(scrap_by_mt), rule=lambda m, mat, t: sum(m.RecycleFeed_t[k, mat, t] for k in scrap_by_mt[mat, t])
+        list(scrap_by_mt), rule=lambda m, p, mat, t: sum(m.RecycleFeed_t[k, mat, t] for k in scrap_by_mt[p, mat, t])
     )
     reg.add_inflow(Balance.ELEMENT, "recovered", m.RecoveredElement_t)
     reg.add_outflow(Balance.SWARF, "recycled", m.SwarfRecycled_t)
@@ -98,12 +103,10 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
     m.RecyclingCost_kusd = pyo.Expression(
         expr=sum(routes[k].cost_usd_per_kg_feed * m.RecycleFeed_t[k, src, t] for k, src, t in sets.RECYCLE_X)
     )
-    credit = data.case.plant.swarf_credit_usd_per_kg
+    credit = {p.id: p.swarf_credit_usd_per_kg for p in data.case.site_plants}
     m.SwarfCredit_kusd = pyo.Expression(
-        expr=-credit * (
-            sum(m.SwarfGenerated_t[k] for k in m.SwarfGenerated_t)
-            - sum(m.SwarfRecycled_t[k] for k in m.SwarfRecycled_t)
-        )
+        expr=-(sum(credit[k[0]] * m.SwarfGenerated_t[k] for k in m.SwarfGenerated_t)
+               - sum(credit[k[0]] * m.SwarfRecycled_t[k] for k in m.SwarfRecycled_t))
     )
     # cost_usd_per_t_per_period is in USD (not USD/kg): convert to kUSD
     m.ExpansionCost_kusd = pyo.Expression(

@@ -4,9 +4,9 @@ Glossary
 --------
 Purchase_t[o, t]               t of offer o's material ordered in period t (arrives in ``arrival_period[o, t]``)
 Reserve_t_per_period[o, t]     contracts: t reserved for period t (first stage)
-ElementArrivals_t[e, g, a]     t of element e of origin g arriving in period a (registered ELEMENT inflow)
-ScrapArrivals_t[m, a]          t of scrap material m arriving in a (registered SCRAP inflow)
-MagnetArrivals_t[m, g, a]      t of finished magnet m of origin g arriving in a (registered MAGNET inflow)
+ElementArrivals_t[p, e, g, a]  t of element e of origin g arriving at plant p (the offer's) in period a (ELEMENT inflow)
+ScrapArrivals_t[p, m, a]       t of scrap material m arriving at plant p in a (registered SCRAP inflow)
+MagnetArrivals_t[p, m, g, a]   t of finished magnet m of origin g arriving at plant p in a (registered MAGNET inflow)
 SpotCapacity[o, t]             spot: Purchase <= capacity x availability                   (t/period)
 ContractCapacity[o, t]         contract: Reserve <= nominal capacity                      (t/period)
 WithinReservation[o, t]        contract: Purchase <= availability x Reserve
@@ -36,7 +36,7 @@ Math
 ----
 .. math::
 
-    \mathrm{ElementArrivals}_{e,g,a} = \sum_{(o,t):\, g_o = g,\ a(o,t) = a} c_{m_o,e}\, \mathrm{Purchase}_{o,t}
+    \mathrm{ElementArrivals}_{p,e,g,a} = \sum_{(o,t):\, p_o = p,\ g_o = g,\ a(o,t) = a} c_{m_o,e}\, \mathrm{Purchase}_{o,t}
 
     \mathrm{Purchase}_{o,t} \le a_{o,t}\,\mathrm{cap}_{o,t} \quad (\text{spot}), \qquad
     \mathrm{Reserve}_{o,t} \le \mathrm{cap}_{o,t},\
@@ -170,19 +170,19 @@ def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: R
 
     # Arrivals (expressions), registered as balance inflows
     ea = sets.ELEM_ARRIVAL
-    elem = _grouped(zip(ea.e, ea.g, ea.a), zip(ea.frac, ea.o, ea.t))
+    elem = _grouped(zip(ea.p, ea.e, ea.g, ea.a), zip(ea.frac, ea.o, ea.t))
     m.ElementArrivals_t = pyo.Expression(
-        list(elem), rule=lambda m, e, g, a: sum(f * m.Purchase_t[o, t] for f, o, t in elem[e, g, a])
+        list(elem), rule=lambda m, p, e, g, a: sum(f * m.Purchase_t[o, t] for f, o, t in elem[p, e, g, a])
     )
     sa = sets.SCRAP_ARRIVAL
-    scrap = _grouped(zip(sa.material, sa.a), zip(sa.o, sa.t))
+    scrap = _grouped(zip(sa.p, sa.material, sa.a), zip(sa.o, sa.t))
     m.ScrapArrivals_t = pyo.Expression(
-        list(scrap), rule=lambda m, mat, a: sum(m.Purchase_t[o, t] for o, t in scrap[mat, a])
+        list(scrap), rule=lambda m, p, mat, a: sum(m.Purchase_t[o, t] for o, t in scrap[p, mat, a])
     )
     ma = sets.MAGNET_ARRIVAL
-    mag = _grouped(zip(ma.material, ma.g, ma.a), zip(ma.o, ma.t))
+    mag = _grouped(zip(ma.p, ma.material, ma.g, ma.a), zip(ma.o, ma.t))
     m.MagnetArrivals_t = pyo.Expression(
-        list(mag), rule=lambda m, mat, g, a: sum(m.Purchase_t[o, t] for o, t in mag[mat, g, a])
+        list(mag), rule=lambda m, p, mat, g, a: sum(m.Purchase_t[o, t] for o, t in mag[p, mat, g, a])
     )
     reg.add_inflow(Balance.ELEMENT, "arrivals", m.ElementArrivals_t)
     reg.add_inflow(Balance.SCRAP, "arrivals", m.ScrapArrivals_t)

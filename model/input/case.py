@@ -151,7 +151,7 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
     specs = {
         "demand": (stream_ids, "t of magnet per period"),
         "price": (offer_ids, "USD per kg"),
-        "capacity": (offer_ids | route_ids | {"plant"}, "t per period"),
+        "capacity": (offer_ids | route_ids | {p.id for p in case.site_plants}, "t per period"),
     }
     csv_bounds = {"demand": MAX_T, "price": MAX_USD_PER_KG, "capacity": MAX_T}
     unchecked: dict[str, set[str] | None] = {}  # per kind: columns whose blank scalar is not reported again
@@ -200,7 +200,9 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
     cap = {o.id: resolve("capacity", o.id, o.capacity_t_per_period, "capacity_t_per_period", f"offers[{o.id}]") for o in case.offers}
     for r in case.recycling_routes:
         cap[r.id] = resolve("capacity", r.id, r.capacity_t_feed_per_period, "capacity_t_feed_per_period", f"recycling_routes[{r.id}]")
-    cap["plant"] = resolve("capacity", "plant", case.plant.capacity_t_per_period, "capacity_t_per_period", "plant")
+    for pl in case.site_plants:
+        cap[pl.id] = resolve("capacity", pl.id, pl.capacity_t_per_period, "capacity_t_per_period",
+                             "plant" if case.plant is not None else f"plants[{pl.id}]")
 
     series_ok = len(issues) == before_series
     issues += check_semantics(case, shown, demand if series_ok else None, cap if series_ok else None)
@@ -213,7 +215,7 @@ def _case_from_mapping(raw: object, path: Path) -> CaseData:
         price_usd_per_kg=freeze_series(price),
         capacity_t_per_period=freeze_series(cap),
         demand_as_read_t_per_period=freeze_series(demand),
-        availability_frac=freeze_series({k: [1.0] * T for k in cap if k != "plant"}),
+        availability_frac=freeze_series({k: [1.0] * T for k in cap if k not in {pl.id for pl in case.site_plants}}),
         quota_factor=freeze_series({r.id: [1.0] * T for r in case.licence_rules}),
         approval_frac=freeze_series({r.id: [r.approval_frac] * T for r in case.licence_rules}),
         from_csv=frozenset(from_csv),

@@ -22,7 +22,7 @@ from model.input import schema
 ORDER = [
     schema.CaseInput, schema.Horizon, schema.OriginGroup, schema.Material, schema.Offer, schema.ContractTerms, schema.LicenceRule,
     schema.LicenceRenewal, schema.Company,
-    schema.Grade, schema.Recipe, schema.Plant, schema.Stream, schema.StockpileElement, schema.MagnetStock, schema.InTransit,
+    schema.Grade, schema.Recipe, schema.Plant, schema.Stream, schema.StockpileElement, schema.MagnetStock, schema.InTransit, schema.Transfer,
     schema.RecyclingRoute,
     schema.CapacityExpansion, schema.DiversificationLimit, schema.Risk, schema.Finance, schema.TimeSeriesFiles,
     schema.Scenarios, schema.ScenarioFactor, schema.ScenarioOption, schema.Effect, schema.Selection,

@@ -115,6 +115,12 @@ notice_periods: 2        # no new volume in the first 2 periods
   quota_t_per_period: 2
   renewal: {every_periods: 12, first_due: "2027-12"}   # renewed each year unless a scenario refuses it
   source: EST
+- id: cn_dual_use_japan_military # a prohibition for one destination country
+  origin_groups: [CN]
+  materials: [dy_oxide, tb_oxide]
+  end_uses: [defence]
+  regime: prohibited
+  destination_countries: [JP]    # applies at plants with country JP (plants[].country); blank: everywhere
 """,
     "LicenceRenewal": """\
 every_periods: 12        # a one-year licence in monthly periods
@@ -140,10 +146,21 @@ validated_end_user: false  # a rule with validated_end_users_only admits only va
   source: EST
 """,
     "Plant": """\
-capacity_t_per_period: 16        # t of magnet per period (blank: capacity CSV column `plant`)
-yield_frac: 0.72                 # t of magnet per t of alloy; 0.28 t of swarf per t of alloy
-conversion_cost_usd_per_kg: 30
-swarf_credit_usd_per_kg: 8       # earned on swarf sold instead of recycled
+# A case with several plants lists them under `plants:`, each with an id; a one-plant case writes one
+# such mapping under `plant:` and may leave out id, country and grades (its id is then `plant`).
+- id: us                         # what the `plant` fields of streams, offers, stockpile, routes name
+  country: US                    # licence rules with destination_countries select plants by it
+  grades: [UH, EH]               # the grades made here (blank: all)
+  capacity_t_per_period: 10      # t of magnet per period (blank: capacity CSV column `us`)
+  yield_frac: 0.72               # t of magnet per t of alloy; 0.28 t of swarf per t of alloy
+  conversion_cost_usd_per_kg: 25
+  swarf_credit_usd_per_kg: 15    # earned on swarf sold instead of recycled
+- id: jp
+  country: JP
+  grades: [SH]
+  capacity_t_per_period: 5
+  yield_frac: 0.72
+  conversion_cost_usd_per_kg: 20
 """,
     "Stream": """\
 - id: defence_uh
@@ -177,6 +194,20 @@ swarf_credit_usd_per_kg: 8       # earned on swarf sold instead of recycled
   capacity_t: 8                  # t of magnet at the end of any period, all origins together
   holding_cost_usd_per_kg_per_period: 0.5
   initial_t_by_origin: {allied: 2, CN: 1}   # CN magnets held still cannot serve a prohibited end use
+""",
+    "Transfer": """\
+- id: us_to_jp                   # a lane: element stock and finished magnets move from us to jp
+  from_plant: us
+  to_plant: jp
+  lead_time_periods: 1           # what leaves in a period arrives one period later
+  cost_usd_per_kg: 3             # per kg moved (element content, or finished magnet)
+  capacity_t_per_period: 2       # elements and magnets together (blank: no limit)
+  source: EST
+- id: jp_to_us
+  from_plant: jp
+  to_plant: us
+  lead_time_periods: 1
+  cost_usd_per_kg: 3
 """,
     "InTransit": """\
 - offer: cn_dy_oxide_spot        # ordered (and licensed, and paid) before the horizon
@@ -318,7 +349,8 @@ PLACES: dict[str, str] = {
     "LicenceRule": "under `licence_rules:`",
     "Grade": "under `grades:`",
     "Recipe": "under `recipes:` of a grade",
-    "Plant": "under `plant:`",
+    "Plant": "under `plants:`; one plant: a single mapping under `plant:`",
+    "Transfer": "under `transfers:`",
     "Stream": "under `streams:`",
     "StockpileElement": "under `stockpile:`",
     "MagnetStock": "under `magnet_stock:`",

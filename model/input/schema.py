@@ -205,6 +205,8 @@ class Offer(Strict):
     """Origin group for licence purposes."""
     material: Id
     """Material sold."""
+    plant: Id | None = None
+    """The plant the offer delivers to (its destination for licence rules). Required with several `plants`; blank with one: that plant. A supplier that delivers to two plants has an offer per plant."""
     kind: Literal["spot", "contract"]
     """`spot`: buy up to capacity each period. `contract`: reserve first (a first-stage decision), then buy within the reservation."""
     capacity_t_per_period: Tonnes | None = None
@@ -269,9 +271,11 @@ class LicenceRule(Strict):
     suppliers: FrozenList[str] | None = None
     """Named exporters (names as in `offers[].supplier`): the rule covers only their offers (a general licence granted to JL Mag, say). While such a rule is in force it governs the orders of the offers it names in place of the rules that name no supplier: their quotas and review lead times do not apply to those orders (prohibitions still do). Not for `prohibited` rules (stock is pooled by origin group, whoever sold it). Blank: every supplier's offers."""
     customers: FrozenList[Id] | None = None
-    """Named customers the licence is granted for: the rule admits the company only if `company.customer_id` is among them. A `free`, `general` or `case_by_case` rule in force that does not admit the company bars the orders it governs (they cannot be placed); a `prohibited` rule naming customers applies only when the company is among them. Needs a `company` block. Blank: any customer."""
+    """Named customers the licence is granted for: the rule admits the company only if `company.customer_id` or the receiving plant's id is among them. A `free`, `general` or `case_by_case` rule in force that does not admit the company bars the orders it governs (they cannot be placed); a `prohibited` rule naming customers applies only when the company is among them. Needs a `company` block. Blank: any customer."""
     validated_end_users_only: bool = False
     """`free`, `general` or `case_by_case`: the rule admits the company only if it is a validated end user (`company.validated_end_user`); otherwise it bars the orders it governs, as for `customers`."""
+    destination_countries: FrozenList[str] | None = None
+    """Destination countries (as in `plants[].country`): the rule covers only orders delivered to plants in them and, for `prohibited`, the use of covered material at those plants (the January 2026 halt of exports to Japan's military users, say). Blank: every destination."""
     renewal: LicenceRenewal | None = None
     """`general` and `case_by_case`: the licence runs for a term and falls due for renewal (a one-year general licence). A lapsed licence (not renewed, or refused by a scenario effect of kind `renewal`) stays in force with quota 0, so its orders cannot be placed. Blank: no renewal (in force over its whole validity)."""
     source: str = ""
@@ -304,8 +308,16 @@ class Grade(Strict):
 
 
 class Plant(Strict):
+    """A magnet plant (model.md §7). A case has one (`plant:`) or several (`plants:`, model.md §7.1)."""
+
+    id: Id = "plant"
+    """Plant name, unique among plants; what `plant` fields of streams, offers, stockpile, magnet stock and recycling routes name. Blank (a single `plant:`): `plant`."""
+    country: str | None = None
+    """Country the plant is in: licence rules with `destination_countries` select plants by it. Blank: no country (no destination rule applies to it)."""
+    grades: FrozenList[Id] | None = None
+    """Grades the plant can make; a stream served by the plant must demand one of them. Blank: every grade."""
     capacity_t_per_period: Tonnes | None = None
-    """Magnet output capacity, t of magnet per period. Blank: the capacity CSV column `plant`."""
+    """Magnet output capacity, t of magnet per period. Blank: the capacity CSV column `plant` (single plant) or the column named after the plant (`plants:`)."""
     yield_frac: PosFrac
     """t of magnet per t of alloy input; the rest is swarf."""
     conversion_cost_usd_per_kg: UsdPerKg = 0.0
@@ -323,6 +335,8 @@ class Stream(Strict):
     """Magnet grade demanded."""
     end_use: Id
     """End use (e.g. `civil`, `defense`) that licence rules admit or not."""
+    plant: Id | None = None
+    """The plant that makes this stream's magnets and receives the finished magnets bought for it. Required with several `plants`; blank with one: that plant."""
     demand_t_per_period: Tonnes | None = None
     """t of magnet per period. Blank: the demand CSV column named after the stream."""
     shortage_cost_usd_per_kg: UsdPerKg
@@ -335,7 +349,9 @@ class Stream(Strict):
 
 class StockpileElement(Strict):
     element: Id
-    """Element stocked (one entry per element)."""
+    """Element stocked (one entry per element and plant)."""
+    plant: Id | None = None
+    """The plant holding this stock. Required with several `plants`; blank with one: that plant."""
     initial_t_by_origin: FrozenMap[Id, Tonnes] = Field(default_factory=FrozenMap)
     """Stock at the start of period 1, t of element, by origin group."""
     capacity_t: Tonnes
@@ -369,7 +385,9 @@ class MagnetStock(Strict):
     """A store of finished magnets of one grade (model.md §8.1), kept by magnet material and origin group: a magnet held keeps its origin, and drawing it for a stream obeys that stream's end-use eligibility in the period drawn, as a magnet bought then would."""
 
     grade: Id
-    """Magnet grade stored (one entry per grade); every magnet material of this grade can be held."""
+    """Magnet grade stored (one entry per grade and plant); every magnet material of this grade can be held."""
+    plant: Id | None = None
+    """The plant holding this store. Required with several `plants`; blank with one: that plant."""
     capacity_t: Tonnes
     """Maximum stock at the end of any period, t of magnet, all materials and origin groups of the grade."""
     holding_cost_usd_per_kg_per_period: UsdPerKg = 0.0
@@ -391,6 +409,25 @@ class InTransit(Strict):
     """t of the offer's material."""
 
 
+class Transfer(Strict):
+    """A lane between two plants (model.md §7.1): element stock and finished magnets move from `from_plant` to `to_plant`, arriving `lead_time_periods` later, keeping their origin group. What moves obeys eligibility where it is used; it counts against no licence quota (the export was licensed to the first plant)."""
+
+    id: Id
+    """Lane name."""
+    from_plant: Id
+    """Plant it leaves."""
+    to_plant: Id
+    """Plant it reaches."""
+    lead_time_periods: NonNegInt = 0
+    """Periods in transit."""
+    cost_usd_per_kg: UsdPerKg = 0.0
+    """Cost per kg moved (element content, or finished magnet)."""
+    capacity_t_per_period: Tonnes | None = None
+    """Largest t moved per period, elements and magnets together. Blank: no limit."""
+    source: str = ""
+    """Where the figures come from (dossier code) or `EST`."""
+
+
 class CapacityExpansion(Strict):
     cost_usd_per_t_per_period: UsdPerTPerPeriod
     """One-off cost per t/period of added feed capacity (for the horizon; annualise or pro-rate before entering)."""
@@ -404,7 +441,9 @@ class RecyclingRoute(Strict):
     id: Id
     """Route name; also the column name in the capacity CSV."""
     feed: Id
-    """`swarf` (the plant's own swarf) or a material of kind `scrap`."""
+    """`swarf` (the swarf of the route's plant) or a material of kind `scrap` (delivered to the route's plant)."""
+    plant: Id | None = None
+    """The plant where the route runs: it recycles that plant's swarf and scrap and returns the recovered elements to its stock. Required with several `plants`; blank with one: that plant."""
     grades: FrozenList[Id] | None = None
     """Swarf routes: grades whose swarf the route accepts (a grade-locked short loop). Blank: all grades."""
     capacity_t_feed_per_period: Tonnes | None = None
@@ -432,6 +471,8 @@ class DiversificationLimit(Strict):
     """Whether `value` names an origin group or a country."""
     value: str
     """The origin group or country whose share is capped."""
+    plant: Id | None = None
+    """Limit the supply of one plant (arrivals at it and its recycling). Blank: all plants together."""
     max_share_frac: Frac
     """Largest share of the basis, per calendar year, from `value`."""
     basis: Literal["purchases", "supply"] = "purchases"
@@ -589,8 +630,12 @@ class CaseInput(Strict):
     """Licence rules. No rule in force for an origin group and material means free."""
     grades: FrozenList[Grade] = Field(min_length=1)
     """Magnet grades and their recipes."""
-    plant: Plant
-    """The magnet plant."""
+    plant: Plant | None = None
+    """The magnet plant of a one-plant case. Give `plant` or `plants`, not both."""
+    plants: FrozenList[Plant] = Field(default_factory=FrozenList)
+    """The magnet plants of a case with several (model.md §7.1), each with an `id`. Give `plant` or `plants`, not both."""
+    transfers: FrozenList[Transfer] = Field(default_factory=FrozenList)
+    """Lanes between plants along which element stock and finished magnets can move."""
     streams: FrozenList[Stream] = Field(min_length=1)
     """Demand streams."""
     stockpile: FrozenList[StockpileElement] = Field(default_factory=FrozenList)
@@ -615,6 +660,16 @@ class CaseInput(Strict):
     """Disruption scenarios. Blank: the deterministic plan for the case as read."""
     overrides: FrozenMap[Id, FrozenMap[str, OverrideValue]] = Field(default_factory=FrozenMap)
     """Named overrides, applied only when chosen with `--override NAME[,NAME]` (plain solve and `sweep`): each maps dotted paths (`risk.risk_weight_lambda`, list entries by id: `diversification_limits[ID].max_share_frac`) to the value set there before the case is validated. Chosen names apply in the order given (a later one wins on the same path), then `sweep --set`. An issue on a field an override set is reported as `overrides.NAME.<field>`. A case that `extends` another inherits its overrides (maps merged)."""
+
+    @property
+    def site_plants(self) -> tuple["Plant", ...]:
+        """The plants: ``(plant,)`` for a one-plant case, else ``plants`` (input order)."""
+        return (self.plant,) if self.plant is not None else tuple(self.plants)  # () when neither (an input error)
+
+    def plant_of(self, x) -> str:
+        """The plant id an entry with an optional ``plant`` field names: its own, else the only plant's."""
+        p = getattr(x, "plant", None)
+        return p if p is not None else (self.site_plants[0].id if self.site_plants else "plant")
 
 
 def month_index(month: str) -> int:

@@ -118,13 +118,14 @@ def _floor_t(case: CaseInput, sp, demand: Series) -> float | None:
         return None
     grades = _first(case.grades, lambda g: g.id)
     use = 0.0
+    yields = {p.id: p.yield_frac for p in case.site_plants}
     for s in case.streams:
         g = grades.get(s.grade)
         ref = _reference(g) if g is not None else None
         series = demand.get(s.id)
-        if ref is None or not series:
+        if ref is None or not series or case.plant_of(s) != case.plant_of(sp) or case.plant_of(s) not in yields:
             continue
-        use += sum(series) / len(series) * ref.element_t_per_t_magnet.get(sp.element, 0.0) / case.plant.yield_frac
+        use += sum(series) / len(series) * ref.element_t_per_t_magnet.get(sp.element, 0.0) / yields[case.plant_of(s)]
     return sp.floor_months_of_use * use / case.horizon.months_per_period
 
 

@@ -41,7 +41,9 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
         ("grades", [g.id for g in case.grades]),
         ("grades[].recipes", [r.id for g in case.grades for r in g.recipes]),
         ("streams", [s.id for s in case.streams]),
-        ("stockpile", [s.element for s in case.stockpile]),
+        ("stockpile", [f"{s.element} at plant {case.plant_of(s)}" if case.plants else s.element for s in case.stockpile]),
+        ("plants", [p.id for p in case.plants]),
+        ("transfers", [x.id for x in case.transfers]),
         ("recycling_routes", [r.id for r in case.recycling_routes]),
         ("diversification_limits", [d.id for d in case.diversification_limits]),
     ]:
@@ -179,7 +181,53 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
         bad("risk.non_anticipative_periods", case.risk.non_anticipative_periods, f"at most the {case.horizon.periods} periods of the horizon")
 
     _check_grants_and_magnet_stock(case, bad, known)
+    _check_plants(case, bad, known)
     return out
+
+
+def _check_plants(case: CaseInput, bad, known) -> None:
+    """One plant (``plant``) or several (``plants``); every ``plant`` field names one; lanes between two."""
+    if (case.plant is None) == (not case.plants):
+        bad("plants" if case.plants else "plant", "given" if case.plants else "(blank)",
+            "a `plant` block or a `plants` list, not both" if case.plants else "a `plant` block (or a `plants` list)")
+        return
+    plants = {p.id: p for p in case.site_plants}
+    several = len(plants) > 1
+    clash = plants.keys() & ({o.id for o in case.offers} | {r.id for r in case.recycling_routes})
+    for x in sorted(clash):
+        bad(f"plants[{x}].id", x, "an id not used by an offer or recycling route (they share the capacity CSV's columns)")
+    grades = {g.id for g in case.grades}
+    for p in case.site_plants:
+        for g in p.grades or []:
+            known(f"plants[{p.id}].grades" if case.plants else "plant.grades", g, grades, "grade")
+    entries = ([(f"streams[{x.id}]", x) for x in case.streams] + [(f"offers[{x.id}]", x) for x in case.offers]
+               + [(f"stockpile[{x.element}]", x) for x in case.stockpile]
+               + [(f"magnet_stock[{x.grade}]", x) for x in case.magnet_stock]
+               + [(f"recycling_routes[{x.id}]", x) for x in case.recycling_routes])
+    for where, x in entries:
+        if x.plant is None:
+            if several:
+                bad(f"{where}.plant", "(blank)", f"the plant it belongs to (one of {', '.join(plants)}: the case has several)")
+        else:
+            known(f"{where}.plant", x.plant, plants, "plant")
+    for d in case.diversification_limits:
+        if d.plant is not None:
+            known(f"diversification_limits[{d.id}].plant", d.plant, plants, "plant")
+    for s in case.streams:
+        p = plants.get(case.plant_of(s))
+        if p is not None and p.grades is not None and s.grade not in p.grades:
+            bad(f"streams[{s.id}].grade", s.grade, f"a grade plant {p.id} makes ({', '.join(p.grades)})")
+    for x in case.transfers:
+        f = f"transfers[{x.id}]"
+        a = known(f"{f}.from_plant", x.from_plant, plants, "plant")
+        b = known(f"{f}.to_plant", x.to_plant, plants, "plant")
+        if a and b and x.from_plant == x.to_plant:
+            bad(f"{f}.to_plant", x.to_plant, f"a plant other than from_plant {x.from_plant}")
+        if x.lead_time_periods >= case.horizon.periods:
+            bad(f"{f}.lead_time_periods", x.lead_time_periods, f"fewer than the {case.horizon.periods} periods of the horizon")
+    pairs = [(case.plant_of(x), x.grade) for x in case.magnet_stock]
+    for d in _dups(f"{g} at plant {p}" for p, g in pairs):
+        bad("magnet_stock grade", d, "one entry per grade and plant (this one appears more than once)")
 
 
 def _check_grants_and_magnet_stock(case: CaseInput, bad, known) -> None:
@@ -207,8 +255,6 @@ def _check_grants_and_magnet_stock(case: CaseInput, bad, known) -> None:
     for m in case.materials:
         if m.kind == "magnet":
             magnets.setdefault(m.grade, []).append(m.id)
-    for d in _dups(x.grade for x in case.magnet_stock):
-        bad("magnet_stock grade", d, "one entry per grade (this one appears more than once)")
     for x in case.magnet_stock:
         f = f"magnet_stock[{x.grade}]"
         known(f"{f}.grade", x.grade, grades, "grade")

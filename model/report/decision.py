@@ -85,8 +85,19 @@ def contract_lines(run: "Run") -> pd.DataFrame:
                     start = None
                 if start is None and v is not None:
                     start = i
-    df = pd.DataFrame(rows, columns=CONTRACT_LINE_COLUMNS)
+    df = _with_destination(run, pd.DataFrame(rows, columns=CONTRACT_LINE_COLUMNS))
     return df.sort_values(["supplier", "offer", "from_month"], kind="stable").reset_index(drop=True)
+
+
+def _with_destination(run: "Run", df: pd.DataFrame) -> pd.DataFrame:
+    """With several plants, a ``deliver_to`` column after ``country``: the plant the offer delivers to (a
+    supplier signs for a delivery site)."""
+    case = run.data.case
+    if len(case.site_plants) < 2:
+        return df
+    plant = {o.id: case.plant_of(o) for o in case.offers}
+    df.insert(list(df.columns).index("country") + 1, "deliver_to", [plant[o] for o in df.offer])
+    return df
 
 
 def orders_now(run: "Run") -> pd.DataFrame:
@@ -94,12 +105,24 @@ def orders_now(run: "Run") -> pd.DataFrame:
     first = set(run.data.periods[:W])
     pur = _first_scenario(run, "purchases")
     if not len(pur):
-        return pd.DataFrame(columns=ORDER_COLUMNS)
+        return _with_destination(run, pd.DataFrame(columns=ORDER_COLUMNS))
     now = pur[pur.order_period.isin(first) & (pur.purchased_t > VOLUME_EPS_T)]
     df = pd.DataFrame({"supplier": now.supplier, "offer": now.offer, "material": now.material, "country": now.country,
                        "order_month": now.order_period, "arrival_month": now.arrival_period,
                        "ordered_t": now.purchased_t, "price_usd_per_kg": now.price_usd_per_kg, "cost_usd": now.cost_usd})
+    df = _with_destination(run, df)
     return df.sort_values(["order_month", "supplier", "offer"], kind="stable").reset_index(drop=True)
+
+
+def transfers_now(run: "Run") -> pd.DataFrame:
+    """What leaves on a lane between plants in the first-stage periods (the same in every scenario)."""
+    W = run.data.case.risk.non_anticipative_periods
+    tr = _first_scenario(run, "transfers")
+    cols = ["lane", "from_plant", "to_plant", "kind", "item", "origin_group", "sent_period", "arrival_period", "moved_t", "cost_usd"]
+    if not len(tr):
+        return pd.DataFrame(columns=cols)
+    now = tr[tr.sent_period.isin(set(run.data.periods[:W])) & (tr.moved_t > VOLUME_EPS_T)]
+    return now[cols].sort_values(["sent_period", "lane", "kind", "item", "origin_group"], kind="stable").reset_index(drop=True)
 
 
 def expansions_now(run: "Run") -> pd.DataFrame:

@@ -842,13 +842,19 @@ def _assumption_sheet(run) -> Sheet:
                          col("min_service_frac", [s.min_service_frac for s in st]),
                          col("source", [s.source for s in st])])
     sh.blank()
-    pl, rk, fi, h = case.plant, case.risk, case.finance, case.horizon
+    rk, fi, h = case.risk, case.finance, case.horizon
+    one = len(case.site_plants) == 1
+    per_plant = []
+    for pl in case.site_plants:
+        at = "" if one else f" ({pl.id})"
+        where = "plant" if one else f"plants[{pl.id}]"
+        per_plant += [(f"plant yield{at}", pl.yield_frac, "%", pl.source or f"{where}.yield_frac"),
+                      (f"conversion cost{at}", pl.conversion_cost_usd_per_kg, "USD/kg", pl.source or where),
+                      (f"swarf credit{at}", pl.swarf_credit_usd_per_kg, "USD/kg", pl.source or where)]
     settings = [("horizon start", h.start_month, None, "horizon.start_month"),
                 ("periods", h.periods, None, "horizon.periods"),
                 ("months per period", h.months_per_period, None, "horizon.months_per_period"),
-                ("plant yield", pl.yield_frac, "%", pl.source or "plant.yield_frac"),
-                ("conversion cost", pl.conversion_cost_usd_per_kg, "USD/kg", pl.source or "plant"),
-                ("swarf credit", pl.swarf_credit_usd_per_kg, "USD/kg", pl.source or "plant"),
+                *per_plant,
                 ("CVaR alpha", rk.cvar_alpha, None, "risk.cvar_alpha"),
                 ("risk weight lambda", rk.risk_weight_lambda, None, "risk.risk_weight_lambda"),
                 ("non-anticipative periods", rk.non_anticipative_periods, "periods", "risk.non_anticipative_periods"),

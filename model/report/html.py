@@ -56,9 +56,10 @@ from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_
                                solver_text)
 from model.input.warnings import WARNINGS_LEAD, WARNINGS_TITLE
 from model.components.catalogue import MARGINAL_KINDS
-from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now,
+from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now, transfers_now,
                                    plan_by_supplier_month)
 from model.report.finance_view import evpi_vss_unit, pv_note, years
+from model.report.plants_view import licence_lead, licence_table, plant_lead, plant_table, several_plants, stock_series
 from model.terms import PENALTY_TERMS
 from model.units import KG_PER_T
 
@@ -69,6 +70,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("decide-now", "Decide now: what to sign and order"),
     ("plan", "The plan by supplier and month"),
     ("headline", "Cost and service"),
+    ("plants", "Results per plant"),
+    ("licences", "Licences by exporter and customer"),
     ("shortage", "Shortage risk"),
     ("stockpile", "Stockpile"),
     ("scenarios", "Scenarios"),
@@ -273,6 +276,8 @@ def _decide_now(c: _Ctx) -> str:
                             "country": con.country, "volume (t/month)": con.volume_t_per_month,
                             "from": con.from_month, "to": con.to_month, "months": con.months,
                             "reservation fee (USD M)": con.fee_usd / 1e6})
+        if "deliver_to" in con:
+            tab.insert(4, "deliver to", con.deliver_to)
         if float(con.take_or_pay_exposure_usd.sum()) > 0:
             tab["take-or-pay exposure (USD M)"] = con.take_or_pay_exposure_usd / 1e6
         out.append(_table(tab, {"volume (t/month)": ",.3f", "months": "d", "reservation fee (USD M)": ",.3f",
@@ -291,12 +296,24 @@ def _decide_now(c: _Ctx) -> str:
                             "country": orders.country, "order month": orders.order_month,
                             "arrives": orders.arrival_month, "quantity (t)": orders.ordered_t,
                             "price (USD/kg)": orders.price_usd_per_kg, "cost (USD M)": orders.cost_usd / 1e6})
-        tab.loc[len(tab)] = ["total", "", "", "", "", "", float("nan"), float("nan"), float(orders.cost_usd.sum()) / 1e6]
+        if "deliver_to" in orders:
+            tab.insert(4, "deliver to", orders.deliver_to)
+        tab.loc[len(tab)] = {c: "" for c in tab.columns} | {"supplier": "total", "quantity (t)": float("nan"),
+                                                          "price (USD/kg)": float("nan"),
+                                                          "cost (USD M)": float(orders.cost_usd.sum()) / 1e6}
         blank = lambda spec: (lambda v: "" if v != v else format(v, spec))  # noqa: E731 - the total row's blanks
         out.append(_table(tab, {"quantity (t)": blank(",.3f"), "cost (USD M)": ",.3f", "price (USD/kg)": blank(",.2f")},
                           total=True))
     else:
         out.append(_p("No order in the first stage."))
+    moves = transfers_now(c.run)
+    if len(moves):
+        out.append("<h3>Moves between plants now</h3>")
+        out.append(_table(pd.DataFrame({"lane": moves.lane, "from": moves.from_plant, "to": moves.to_plant,
+                                        "what": moves.item + " (" + moves.origin_group + ")", "sent": moves.sent_period,
+                                        "arrives": moves.arrival_period, "quantity (t)": moves.moved_t,
+                                        "cost (USD M)": moves.cost_usd / 1e6}),
+                          {"quantity (t)": ",.3f", "cost (USD M)": ",.3f"}))
     ex = expansions_now(c.run)
     if len(ex):
         out.append("<h3>Recycling capacity to build</h3>")
@@ -483,24 +500,39 @@ def _sourcing(c: _Ctx) -> str:
     return "".join(out)
 
 
+def _plants(c: _Ctx) -> str:
+    if not several_plants(c.case):
+        p = c.case.site_plants[0]
+        return _p(f"One plant ({p.id}{', ' + p.country if p.country else ''}): every result in this report is its own.")
+    pl = plant_table(c.run)
+    return _p(plant_lead(c.run)) + _table(pl, {k: ",.1f" for k in pl.columns if k.endswith(")")})
+
+
+def _licences(c: _Ctx) -> str:
+    lic = licence_table(c.run)
+    if not len(lic):
+        return _p("No licence rules: every origin is free for every end use.")
+    return _p(licence_lead(c.run)) + _table(lic)
+
+
 def _stockpile(c: _Ctx) -> str:
     sbe = c.table("stock_by_element")
-    held = {x.element for x in c.case.stockpile}
-    sbe = sbe[sbe.element.isin(held)] if len(sbe) else sbe
+    held = {(c.case.plant_of(x), x.element) for x in c.case.stockpile}
+    sbe = sbe[[k in held for k in zip(sbe.plant, sbe.element)]] if len(sbe) else sbe
     if not len(sbe):
         return _p("No stockpile in this case.")
     out = [_p("Stock at the end of each period, t of element, against the stockpile floor (below it a penalty applies) "
               "and the capacity. " + ("Line: expectation over scenarios; band: lowest to highest across scenarios."
                                       if c.stoch else ""))]
     rows = []
-    for e in [e for e in c.case.elements if e in set(sbe.element)]:
-        g = sbe[sbe.element == e]
+    present = set(zip(sbe.plant, sbe.element))
+    for plant, e, name, opening in [x for x in stock_series(c.case) if x[:2] in present]:
+        g = sbe[(sbe.element == e) & (sbe.plant == plant)]
         exp = _expected(g, "stock_t", ["period"]).set_index("period").stock_t.reindex(c.periods)
         lo = g.groupby("period").stock_t.min().reindex(c.periods)
         hi = g.groupby("period").stock_t.max().reindex(c.periods)
         floor = g.groupby("period").floor_t.first().reindex(c.periods)
         cap = g.groupby("period").capacity_t.first().reindex(c.periods)
-        opening = float(sum(next(x for x in c.case.stockpile if x.element == e).initial_t_by_origin.values()))
         x = np.arange(len(c.periods) + 1)  # x = 0: the opening stock, x = k: end of period k
         fig, ax = _new_fig()
         fl = np.concatenate([[floor.iloc[0]], floor.to_numpy()])
@@ -516,13 +548,13 @@ def _stockpile(c: _Ctx) -> str:
             ax.plot(x, series, color="#1f77b4", lw=2, marker="o", ms=3, label="stock", zorder=3)
         ax.plot([0], [opening], marker="s", ms=6, color="#0b3d6b", ls="", label=f"opening stock ({opening:,.2f} t)", zorder=4)
         ax.set_ylim(bottom=0)
-        ax.set_title(f"{e}: stockpile at end of period" + (" (expected and range over scenarios)" if c.stoch else ""))
+        ax.set_title(f"{name}: stockpile at end of period" + (" (expected and range over scenarios)" if c.stoch else ""))
         ax.set_ylabel(f"t of {e}")
         _period_axis(ax, ["start"] + c.periods, c.mpp)
         ax.set_xlabel("end of period (start: opening stock)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-        out.append(_figure(fig, f"Stockpile of {e} over time from the opening stock, against floor and capacity"))
-        row = {"element": e, "capacity (t)": float(cap.iloc[0]), "floor (t)": float(floor.iloc[0]),
+        out.append(_figure(fig, f"Stockpile of {name} over time from the opening stock, against floor and capacity"))
+        row = {"element": name, "capacity (t)": float(cap.iloc[0]), "floor (t)": float(floor.iloc[0]),
                f"{c.exp_word}end of {c.periods[0]} (t)": float(exp.iloc[0]),
                "lowest (t)" if not c.stoch else "lowest in any scenario (t)": float(g.stock_t.min()),
                f"{c.exp_word}end of {c.periods[-1]} (t)": float(exp.iloc[-1])}
@@ -1029,6 +1061,7 @@ def render_html(run: "Run", manifest: dict) -> str:
         "headline": lambda: _headline(c), "sourcing": lambda: _sourcing(c), "stockpile": lambda: _stockpile(c),
         "recycling": lambda: _recycling(c), "shortage": lambda: _shortage(c), "costs": lambda: _costs(c),
         "marginal-values": lambda: _marginal_values(c), "scenarios": lambda: _scenarios(c),
+        "plants": lambda: _plants(c), "licences": lambda: _licences(c),
         "manifest": lambda: _manifest(manifest),
     }
     body = []

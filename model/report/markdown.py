@@ -16,8 +16,9 @@ from model.report.text import (EVPI_LABEL, MV_LEAD, MV_NOTE, NO_LIMIT_BINDS, NO_
                                usd_millions)
 from model.input.warnings import WARNINGS_LEAD, WARNINGS_TITLE
 from model.report.decision import (contract_lines, decision_scope, expansions_now, orders_now,
-                                   plan_by_supplier_month)
+                                   plan_by_supplier_month, transfers_now)
 from model.report.finance_view import evpi_vss_unit, pv_note, years
+from model.report.plants_view import licence_lead, licence_table, plant_lead, plant_table, several_plants
 from model.units import KG_PER_T
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,6 +102,8 @@ def _decide_now(run: Run) -> list[str]:
                              "country": con.country, "volume (t/month)": con.volume_t_per_month.map("{:,.3f}".format),
                              "from": con.from_month, "to": con.to_month, "months": con.months.astype(int),
                              "reservation fee (USD M)": (con.fee_usd / 1e6).map("{:,.3f}".format)})
+        if "deliver_to" in con:
+            view.insert(4, "deliver to", con.deliver_to)
         if float(con.take_or_pay_exposure_usd.sum()) > 0:
             view["take-or-pay exposure (USD M)"] = (con.take_or_pay_exposure_usd / 1e6).map("{:,.3f}".format)
         out.append(md_table(view) + "\n")
@@ -117,10 +120,19 @@ def _decide_now(run: Run) -> list[str]:
                              "arrives": orders.arrival_month, "quantity (t)": orders.ordered_t.map("{:,.3f}".format),
                              "price (USD/kg)": orders.price_usd_per_kg.map("{:,.2f}".format),
                              "cost (USD M)": (orders.cost_usd / 1e6).map("{:,.3f}".format)})
+        if "deliver_to" in orders:
+            view.insert(4, "deliver to", orders.deliver_to)
         out.append(md_table(view) + "\n")
         out.append(f"Cost of the orders placed now: {usd_millions(float(orders.cost_usd.sum()))} USD M.\n")
     else:
         out.append("No order in the first stage.\n")
+    moves = transfers_now(run)
+    if len(moves):
+        out.append("### Moves between plants now\n")
+        out.append(md_table(pd.DataFrame({"lane": moves.lane, "from": moves.from_plant, "to": moves.to_plant,
+                                          "what": moves.item + " (" + moves.origin_group + ")", "sent": moves.sent_period,
+                                          "arrives": moves.arrival_period, "quantity (t)": moves.moved_t.map("{:,.3f}".format),
+                                          "cost (USD M)": (moves.cost_usd / 1e6).map("{:,.3f}".format)})) + "\n")
     ex = expansions_now(run)
     for row in ex.itertuples(index=False):
         out.append(f"Expand recycling route **{row.route}** by {row.added_t_feed_per_period:,.2f} t feed per period, "
@@ -230,9 +242,23 @@ def _production(prod: pd.DataFrame, col: str, heading: str, label: str) -> list[
 
 
 def _stockpile(sbe: pd.DataFrame, heading: str, row, columns: list[str]) -> list[str]:
-    """One row per element: capacity, floor, then ``row(rows of the element)``, headed ``columns``."""
-    rows = [(e, g.capacity_t.iloc[0], g.floor_t.iloc[0], *row(g)) for e, g in sbe.groupby("element", sort=True)]
+    """One row per element (per element and plant when there are several plants): capacity, floor, then
+    ``row(rows of the element)``, headed ``columns``."""
+    many = sbe.plant.nunique() > 1
+    rows = [(f"{e} at {p}" if many else e, g.capacity_t.iloc[0], g.floor_t.iloc[0], *row(g))
+            for (e, p), g in sbe.groupby(["element", "plant"], sort=True)]
     return [f"## {heading}\n", md_table(pd.DataFrame(rows, columns=["element", "capacity (t)", "floor (t)", *columns])) + "\n"]
+
+
+def _plants_and_licences(run: Run) -> list[str]:
+    """Results per plant (a case with several plants) and the licences by exporter and customer (a case with rules)."""
+    out = []
+    if several_plants(run.data.case):
+        out += ["## Results per plant\n", plant_lead(run) + "\n", md_table(plant_table(run), ",.1f") + "\n"]
+    lic = licence_table(run)
+    if len(lic):
+        out += ["## Licences by exporter and customer\n", licence_lead(run) + "\n", md_table(lic) + "\n"]
+    return out
 
 
 def _files(t: dict[str, pd.DataFrame], what: str) -> list[str]:
@@ -262,6 +288,7 @@ def summary_markdown(run: Run) -> str:
     out += _decide_now(run)
     out += _plan_by_month(run)
     out += _headline(head)
+    out += _plants_and_licences(run)
 
     out.append("## Cost breakdown\n")
     c = t["costs"].copy()
@@ -335,6 +362,7 @@ def stochastic_summary_markdown(run: Run) -> str:
     head += sampled_plan_rows(sp, usd_millions) if sp else []
     out += _decide_now(run) + _plan_by_month(run)
     out += _headline(head)
+    out += _plants_and_licences(run)
     if sp:
         out.append(f"**How far this sampled plan can be trusted.** {sp['sentence']}\n")
 

@@ -14,7 +14,8 @@ probability-weighted ``<name>_expected`` of each):
     cost_by_period    term, stage, period, year, discount_factor, cost_usd, pv_usd: every reported term
                       x every period (zeros included)
     cost_by_year      term, stage, year, cost_usd, pv_usd
-    working_capital   element, period, stock_t, valuation_usd_per_kg, value_usd: elements with stock
+    working_capital   element, period, stock_t, valuation_usd_per_kg, value_usd: elements with stock (at
+                      any plant; stock_t summed over the plants)
     budget            year, category, cost_usd, pv_usd: categories ``decided_now``, ``committed``,
                       ``scenario_dependent`` (below), every year
 
@@ -31,13 +32,14 @@ Y = ``finance.base_year``, default the year of the horizon start):
 
 - a term's cost of period t is paid at the **end** of period t (end-of-period convention);
   purchases and take-or-pay in their order period, reservation fees in the reserved period, the
-  terminal penalty in period T, capacity expansion (one-off) in period 1;
+  terminal penalty in period T, capacity expansion (one-off) in period 1, transfers between plants in the
+  period they are sent (not the one they arrive in);
 - m_t = months from 1 January of Y to the end of period t = (month index of t's first month - 12 Y) + M;
 - discount_factor_t = (1 + r) ^ (-m_t / 12); pv_usd = cost_usd x discount_factor_t. With r = 0
   every factor is 1 and PV = the undiscounted cost;
 - year = the calendar year of the period's first month.
 
-Working capital: value_usd[e, t] = stock[e, t] (t, end of period, all origin groups) x 1,000 x
+Working capital: value_usd[e, t] = stock[e, t] (t, end of period, all plants and origin groups) x 1,000 x
 valuation[e] (USD/kg of element). The valuation is the scenario's average purchase price of the
 element: over the purchases of oxide/metal/alloy offers containing e, the price per kg of tracked
 element content, price[o, t] / sum_e' f[m, e'] (a material's price split over its elements by
@@ -54,7 +56,7 @@ Budget view (every USD of the total falls in exactly one category, checked in th
   happens: per contract and period price x min(q, max(min take, take-or-pay share) x availability x
   reservation) x K, plus the take-or-pay term;
 - ``scenario_dependent``: the rest (spot orders and contract orders above the required take after
-  the window, conversion, holding, recycling, swarf credit, penalties).
+  the window, conversion, holding, recycling, swarf credit, transfers between plants, penalties).
 
 Glossary: o offer, m material, f element content fraction, q purchased t, e element, K 1,000 USD per
 t per USD/kg, W the non-anticipative window (periods), p_s scenario probability; ``expected`` =
@@ -166,8 +168,10 @@ def add_costs(tables: dict, kpis: dict, data) -> None:
     cby = cbp.groupby(["term", "stage", "year"], as_index=False, sort=False)[["cost_usd", "pv_usd"]].sum()
 
     val = valuation_usd_per_kg(inp, plan)
-    wc = pd.DataFrame([(e, labels[t - 1], plan.stock.get((e, t), 0.0), val[e], plan.stock.get((e, t), 0.0) * K * val[e])
-                       for e in case.elements if e in plan.stocked for t in range(1, inp.T + 1)],
+    stocked = {e for (_, e) in plan.stocked}
+    held = {(e, t): sum(plan.stock.get((p, e, t), 0.0) for p in inp.plants) for e in stocked for t in range(1, inp.T + 1)}
+    wc = pd.DataFrame([(e, labels[t - 1], held[e, t], val[e], held[e, t] * K * val[e])
+                       for e in case.elements if e in stocked for t in range(1, inp.T + 1)],
                       columns=["element", "period", "stock_t", "valuation_usd_per_kg", "value_usd"])
 
     bud = budget_by_period(inp, plan, by_term)

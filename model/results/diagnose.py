@@ -10,7 +10,7 @@ them together.
 from __future__ import annotations
 
 from model.components.build import BuiltModel
-from model.components.catalogue import by_component
+from model.components.catalogue import DEFAULT_PLANT, by_component
 from model.errors import SolveError
 
 def _label(idx, periods, period_last: bool) -> list[str]:
@@ -29,6 +29,9 @@ def describe(con, builts_by_block: dict, periods) -> str:
     if entry is not None and entry.infeasible is not None:
         text, field = entry.infeasible.text, entry.infeasible.field
         args = _label(con.index(), periods, entry.period_last)
+        if args and args[0] == DEFAULT_PLANT:  # a one-plant case: no "at plant plant", and the plant's own field
+            text = text.replace(" at plant {0}", "").replace("capacity of plant {0}", "plant capacity")
+            field = field.replace("plants[{0}].", "plant.")
         try:
             origin = "" if field.startswith("(") else f" ({field.format(*args)})"
             return f"{text.format(*args)}{origin}{where}"
@@ -62,16 +65,20 @@ def causes(err: SolveError, builts: list[BuiltModel]) -> list[str]:
     binds from the first periods while the initial stock is below it (the stock cannot be raised to
     the floor in time), e.g. ``cause: the initial stock of X (0.5 t) is below its hard floor (10 t) ...``."""
     data = builts[0].data
-    initial = {sp.element: sum(sp.initial_t_by_origin.values()) for sp in data.case.stockpile}
-    first_t: dict[str, tuple[int, float]] = {}
+    initial = {(data.case.plant_of(sp), sp.element): sum(sp.initial_t_by_origin.values()) for sp in data.case.stockpile}
+    first_t: dict[tuple[str, str], tuple[int, float]] = {}
     for con in err.conflict_rows:
         if con.parent_component().local_name != "HardFloor":
             continue
-        e, t = con.index()
+        p, e, t = con.index()
+        e = (p, e)
         floor = float(con.lower) if con.lower is not None else 0.0
         if initial.get(e, 0.0) < floor - 1e-9 and (e not in first_t or t < first_t[e][0]):
             first_t[e] = (t, floor)
-    return [f"cause: the initial stock of {e} ({initial.get(e, 0.0):g} t) is below its hard floor ({floor:g} t), and "
-            f"the floor cannot be reached by the end of {data.periods[t - 1]}: lower the floor, set "
-            f"stockpile[{e}].floor_hard: false (a priced floor) or raise stockpile[{e}].initial_t_by_origin"
-            for e, (t, floor) in sorted(first_t.items())]
+    def name(pe):
+        return pe[1] if pe[0] == DEFAULT_PLANT else f"{pe[1]} at plant {pe[0]}"
+
+    return [f"cause: the initial stock of {name(pe)} ({initial.get(pe, 0.0):g} t) is below its hard floor ({floor:g} t), "
+            f"and the floor cannot be reached by the end of {data.periods[t - 1]}: lower the floor, set "
+            f"stockpile[{pe[1]}].floor_hard: false (a priced floor) or raise stockpile[{pe[1]}].initial_t_by_origin"
+            for pe, (t, floor) in sorted(first_t.items())]

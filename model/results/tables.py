@@ -9,20 +9,25 @@ Tables (one row per key; column names carry units):
                       contract with tranche terms (model.md §5.1); the take-or-pay columns are what is at
                       stake if nothing is taken at full availability (take_or_pay_frac x volume x term, and
                       that at each period's price); empty for a case without tranche terms
-    arrivals          element, origin_group, period, arrived_t (element content of oxide/metal/alloy arrivals,
-                      orders in transit at the start included)
-    production        stream, grade, recipe, period, made_t
+    arrivals          plant, element, origin_group, period, arrived_t (element content of oxide/metal/alloy
+                      arrivals at the plant, orders in transit at the start included)
+    production        plant, stream, grade, recipe, period, made_t
     eligibility_use   stream, end_use, element, origin_group, period, used_t
     magnet_purchases  stream, material, origin_group, period, used_t (finished magnets used)
-    stock             element, origin_group, period, stock_t
-    stock_by_element  element, period, stock_t, capacity_t, floor_t, floor_shortfall_t
-    magnet_stock      grade, material, origin_group, period, stock_t, capacity_t: finished magnets held at the
-                      end of each period (capacity_t the grade's, all materials and origins); only for a case
-                      with ``magnet_stock``
-    recycling         route, source, period, feed_t
+    stock             plant, element, origin_group, period, stock_t
+    stock_by_element  plant, element, period, stock_t, capacity_t, floor_t, floor_shortfall_t
+    magnet_stock      plant, grade, material, origin_group, period, stock_t, capacity_t: finished magnets held at
+                      the end of each period (capacity_t the grade's at the plant, all materials and origins); only
+                      for a case with ``magnet_stock``
+    recycling         plant, route, source, period, feed_t
     expansions        route, added_t_feed_per_period, usable_from, cost_usd
-    recovered         element, origin_group, period, recovered_t
-    shortages         stream, end_use, period, demand_t, made_t, bought_t, shortage_t
+    recovered         plant, element, origin_group, period, recovered_t
+    shortages         plant, stream, end_use, period, demand_t, made_t, bought_t, shortage_t
+    plants            plant, country, period, made_t, capacity_t, demand_t, shortage_t (results per plant)
+    transfers         lane, from_plant, to_plant, kind (element / magnet), item (element or magnet material),
+                      origin_group, sent_period, arrival_period, moved_t, cost_usd; only for a case with
+                      ``transfers``
+    (a one-plant case has the plant ``plant`` in every plant column)
     marginal_values   constraint, name, period, marginal_value_usd_per_t, binding
     costs             term, stage, cost_usd
     cost_by_period, cost_by_year, working_capital, budget
@@ -133,12 +138,43 @@ def _contracts(m, data, sets) -> pd.DataFrame:
 
 
 def _magnet_stock(m, data, sets) -> pd.DataFrame:
-    """The ``magnet_stock`` table: end-of-period finished-magnet stock per (material, origin group, period)."""
+    """The ``magnet_stock`` table: end-of-period finished-magnet stock per (plant, material, origin group, period)."""
     grade = {x.id: x.grade for x in data.case.materials if x.kind == "magnet"}
-    cap = {x.grade: x.capacity_t for x in data.case.magnet_stock}
-    return _df([(grade[mat], mat, g, data.periods[t - 1], _val(m.MagnetStock_t[mat, g, t]), cap[grade[mat]])
-                for (mat, g) in sets.MAGNET_STOCK_MG for t in sets.periods],
-               ["grade", "material", "origin_group", "period", "stock_t", "capacity_t"])
+    cap = {(data.case.plant_of(x), x.grade): x.capacity_t for x in data.case.magnet_stock}
+    return _df([(p, grade[mat], mat, g, data.periods[t - 1], _val(m.MagnetStock_t[p, mat, g, t]), cap[p, grade[mat]])
+                for (p, mat, g) in sets.MAGNET_STOCK_PMG for t in sets.periods],
+               ["plant", "grade", "material", "origin_group", "period", "stock_t", "capacity_t"])
+
+
+def _transfers(m, data, sets) -> pd.DataFrame:
+    """The ``transfers`` table: what left on each lane in each period (rows with a positive amount)."""
+    lanes = {x.id: x for x in data.case.transfers}
+    lab = data.periods
+    rows = []
+    for kind, var, keys in (("element", m.ElementSent_t, sets.TRANSFER_ELEM), ("magnet", m.MagnetSent_t, sets.TRANSFER_MAGNET)):
+        for (lane, item, g, t) in keys:
+            x = _val(var[lane, item, g, t])
+            if x > 0:
+                ln = lanes[lane]
+                rows.append((lane, ln.from_plant, ln.to_plant, kind, item, g, lab[t - 1], lab[t + ln.lead_time_periods - 1],
+                             x, x * ln.cost_usd_per_kg * KG_PER_T))
+    return _df(rows, ["lane", "from_plant", "to_plant", "kind", "item", "origin_group", "sent_period", "arrival_period",
+                      "moved_t", "cost_usd"])
+
+
+def _plants(m, data, sets, production: pd.DataFrame, shortages: pd.DataFrame) -> pd.DataFrame:
+    """The ``plants`` table: per plant and period, magnets made against capacity, and its streams' demand and shortage."""
+    lab = data.periods
+    made = production.groupby(["plant", "period"]).made_t.sum()
+    dem = shortages.groupby(["plant", "period"])[["demand_t", "shortage_t"]].sum()
+    rows = []
+    for p in data.case.site_plants:
+        for t in sets.periods:
+            k = (p.id, lab[t - 1])
+            d = dem.loc[k] if k in dem.index else None
+            rows.append((p.id, p.country or "", lab[t - 1], float(made.get(k, 0.0)), data.capacity_t_per_period[p.id][t - 1],
+                         0.0 if d is None else float(d.demand_t), 0.0 if d is None else float(d.shortage_t)))
+    return _df(rows, ["plant", "country", "period", "made_t", "capacity_t", "demand_t", "shortage_t"])
 
 
 def _reported(c) -> bool:
@@ -188,11 +224,12 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
     arrived = {k: pyo.value(m.ElementArrivals_t[k]) for k in m.ElementArrivals_t}
     for k in m.InTransitElement_t:  # orders in transit at the start arrive like any order
         arrived[k] = arrived.get(k, 0.0) + pyo.value(m.InTransitElement_t[k])
-    arrivals = _df([(e, g, lab[a - 1], x) for (e, g, a), x in arrived.items()],
-                   ["element", "origin_group", "period", "arrived_t"])
+    arrivals = _df([(p, e, g, lab[a - 1], x) for (p, e, g, a), x in arrived.items()],
+                   ["plant", "element", "origin_group", "period", "arrived_t"])
+    at = sets.plant_of_stream
     production = _df(
-        [(s, streams[s].grade, r, lab[t - 1], _val(m.Make_t[s, r, t])) for (s, r, t) in sets.MAKE],
-        ["stream", "grade", "recipe", "period", "made_t"],
+        [(at[s], s, streams[s].grade, r, lab[t - 1], _val(m.Make_t[s, r, t])) for (s, r, t) in sets.MAKE],
+        ["plant", "stream", "grade", "recipe", "period", "made_t"],
     )
     use = _df(
         [(s, streams[s].end_use, e, g, lab[t - 1], _val(m.Use_t[s, e, g, t])) for (s, e, g, t) in sets.USE],
@@ -203,20 +240,21 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
         ["stream", "material", "origin_group", "period", "used_t"],
     )
     stock = _df(
-        [(e, g, lab[t - 1], _val(m.Stock_t[e, g, t])) for (e, g) in sets.STOCK_EG for t in sets.periods],
-        ["element", "origin_group", "period", "stock_t"],
+        [(p, e, g, lab[t - 1], _val(m.Stock_t[p, e, g, t])) for (p, e, g) in sets.STOCK_PEG for t in sets.periods],
+        ["plant", "element", "origin_group", "period", "stock_t"],
     )
-    sp = {x.element: x for x in case.stockpile}
-    by_el = stock.groupby(["element", "period"], as_index=False, sort=False)["stock_t"].sum()
-    by_el["capacity_t"] = by_el.element.map(lambda e: sp[e].capacity_t if e in sp else 0.0)
-    by_el["floor_t"] = by_el.element.map(lambda e: sets.floor_t.get(e, 0.0))
-    fs = {(e, lab[t - 1]): _val(m.FloorShortfall_t[e, t]) for (e, t) in m.FloorShortfall_t}
-    by_el["floor_shortfall_t"] = [fs.get(k, 0.0) for k in zip(by_el.element, by_el.period)]
-    recycling = _df(
-        [(k, src, lab[t - 1], _val(m.RecycleFeed_t[k, src, t])) for (k, src, t) in sets.RECYCLE_X],
-        ["route", "source", "period", "feed_t"],
-    )
+    sp = {(case.plant_of(x), x.element): x for x in case.stockpile}
+    by_el = stock.groupby(["plant", "element", "period"], as_index=False, sort=False)["stock_t"].sum()
+    pe = list(zip(by_el.plant, by_el.element))
+    by_el["capacity_t"] = [sp[k].capacity_t if k in sp else 0.0 for k in pe]
+    by_el["floor_t"] = [sets.floor_t.get(k, 0.0) for k in pe]
+    fs = {(p, e, lab[t - 1]): _val(m.FloorShortfall_t[p, e, t]) for (p, e, t) in m.FloorShortfall_t}
+    by_el["floor_shortfall_t"] = [fs.get(k, 0.0) for k in zip(by_el.plant, by_el.element, by_el.period)]
     routes = {r.id: r for r in case.recycling_routes}
+    recycling = _df(
+        [(case.plant_of(routes[k]), k, src, lab[t - 1], _val(m.RecycleFeed_t[k, src, t])) for (k, src, t) in sets.RECYCLE_X],
+        ["plant", "route", "source", "period", "feed_t"],
+    )
     expansions = _df(
         [
             (k, _val(m.CapacityExpansion_t_per_period[k]),
@@ -227,18 +265,18 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
         ["route", "added_t_feed_per_period", "usable_from", "cost_usd"],
     )
     recovered = _df(
-        [(e, g, lab[t - 1], pyo.value(m.RecoveredElement_t[e, g, t])) for (e, g, t) in m.RecoveredElement_t],
-        ["element", "origin_group", "period", "recovered_t"],
+        [(p, e, g, lab[t - 1], pyo.value(m.RecoveredElement_t[p, e, g, t])) for (p, e, g, t) in m.RecoveredElement_t],
+        ["plant", "element", "origin_group", "period", "recovered_t"],
     )
     made = {k: pyo.value(m.MagnetsMade_t[k]) for k in m.MagnetsMade_t}
     bought = {k: pyo.value(m.MagnetsBought_t[k]) for k in m.MagnetsBought_t}
     shortages = _df(
         [
-            (s, streams[s].end_use, lab[t - 1], data.demand_t_per_period[s][t - 1], made.get((s, t), 0.0),
+            (at[s], s, streams[s].end_use, lab[t - 1], data.demand_t_per_period[s][t - 1], made.get((s, t), 0.0),
              bought.get((s, t), 0.0), _val(m.Shortage_t[s, t]))
             for (s, t) in m.STREAM_PERIOD
         ],
-        ["stream", "end_use", "period", "demand_t", "made_t", "bought_t", "shortage_t"],
+        ["plant", "stream", "end_use", "period", "demand_t", "made_t", "bought_t", "shortage_t"],
     )
     marginal = _df(_marginal_rows(m, b, duals, dual_scale), ["constraint", "name", "period", "marginal_value_usd_per_t", "binding"])
     costs = _df(
@@ -249,8 +287,10 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
         "purchases": purchases, "reservations": reservations, "contracts": contracts, "arrivals": arrivals, "production": production,
         "eligibility_use": use, "magnet_purchases": magnets, "stock": stock, "stock_by_element": by_el,
         "recycling": recycling, "expansions": expansions, "recovered": recovered, "shortages": shortages, "marginal_values": marginal,
-        "costs": costs,
+        "costs": costs, "plants": _plants(m, data, sets, production, shortages),
     }
+    if case.transfers:  # only a case with lanes between plants has the table
+        tables["transfers"] = _transfers(m, data, sets)
     if case.magnet_stock:  # only a case with finished-magnet stores has the table
         tables["magnet_stock"] = _magnet_stock(m, data, sets)
     tables = {k: clean(v) for k, v in tables.items()}
@@ -265,6 +305,18 @@ def _shares(df: pd.DataFrame, key: str, value: str) -> dict:
         tot = g[value].sum()
         by = g.groupby(key, sort=True)[value].sum()
         out[e] = {k: (round(float(v / tot), 9) if tot > 0 else 0.0) for k, v in by.items()}
+    return out
+
+
+def _plant_kpis(pl: pd.DataFrame) -> dict:
+    """Per plant: magnets made, capacity, utilisation, its streams' demand, shortage and fill rate (t)."""
+    out = {}
+    for p, g in pl.groupby("plant", sort=False):
+        made, cap, dem, short = (float(g[c].sum()) for c in ("made_t", "capacity_t", "demand_t", "shortage_t"))
+        out[p] = {"made_t": round(made, 9), "capacity_t": round(cap, 9),
+                  "utilisation_frac": round(made / cap, 9) if cap > 0 else 0.0,
+                  "demand_t": round(dem, 9), "shortage_t": round(short, 9),
+                  "fill_rate": round(1 - short / dem, 9) if dem > 0 else 1.0}
     return out
 
 
@@ -335,6 +387,7 @@ def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame
         "cost_parts_usd": {t: round(float(v), 6) for t, v in zip(costs.term, costs.cost_usd)},
         "penalties_usd": round(penalties, 6),
         "magnets_delivered_t": round(delivered_kg / KG_PER_T, 9),
+        "plants": _plant_kpis(tables["plants"]),
         "total_cost_usd_per_kg_magnet": round(total / delivered_kg, 9) if delivered_kg > 0 else None,
         "supply_cost_usd_per_kg_magnet": round((total - penalties) / delivered_kg, 9) if delivered_kg > 0 else None,
         "streams": streams,

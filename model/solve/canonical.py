@@ -24,7 +24,8 @@ duals cut the face down again:
 2. ``stock_t``    t x periods of element held in stock: no stock that buys nothing.
 3. ``order_period_t``  sum of period x t ordered: earlier orders, the safer of two equal plans.
 4. ``generic``    a fixed pseudo-random weight in [1, 2) per column (CRC-32 of
-                  ``scenario|variable|index``, so independent of input order and machine), first
+                  ``scenario|variable|index``, so independent of input order and machine; the default
+                  plant of a one-plant case is left out of the index, :func:`_hashed_index`), first
                   over the decisions taken now (first-stage columns, and the CVaR level), which are
                   then fixed, then over everything else. With the decisions taken now fixed, the
                   rest splits into independent blocks (the connected components of the remaining
@@ -74,6 +75,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.components.catalogue import DEFAULT_PLANT
+
 CHINA = "CN"
 CANONICAL_STAGES = (
     ("cn_t", "less China-origin tonnage (t of material from offers with country CN)"),
@@ -104,6 +107,20 @@ def _generic(label: str) -> float:
     return 1.0 + zlib.crc32(label.encode()) / 2.0**32
 
 
+def generic_weight(scen: str, name: str, idx) -> float:
+    """The ``generic`` criterion's weight of column ``name[idx]`` of scenario ``scen`` (before its probability)."""
+    return _generic(f"{scen}|{name}|{_hashed_index(idx)!r}")
+
+
+def _hashed_index(idx):
+    """A variable's index as its generic weight hashes it: the default plant (``plant``, a one-plant case's)
+    left out of an index it leads, so that indexing stock and balances by plant left every one-plant plan
+    what it was (the same weights, so the same plan and the same baselines)."""
+    if isinstance(idx, tuple) and len(idx) > 1 and idx[0] == DEFAULT_PLANT:
+        return idx[1] if len(idx) == 2 else idx[1:]
+    return idx
+
+
 def tie_break(builts, limit_components=(), top=None, top_labels=None) -> TieBreak:
     """Criteria for the scenario models ``builts`` (BuiltModel), probability-weighted.
 
@@ -124,7 +141,7 @@ def tie_break(builts, limit_components=(), top=None, top_labels=None) -> TieBrea
             name = comp.local_name
             for idx, v in comp.items():
                 vs.append(v)
-                gen.append(p * _generic(f"{scen}|{name}|{idx!r}"))
+                gen.append(p * generic_weight(scen, name, idx))
                 first.append(id(v) in fs)
                 if name == "Purchase_t":
                     cn.append(p if country[idx[0]] == CHINA else 0.0)

@@ -274,7 +274,7 @@ def first_stage_weights(b, probability: float) -> dict[str, np.ndarray]:
     """The first-stage parts of the canonical criteria of ``model.solve.canonical.tie_break`` for one
     scenario model ``b``, probability-weighted (summing them over the scenarios gives the extensive
     form's merged first-stage columns' weights)."""
-    from model.solve.canonical import CHINA, _generic
+    from model.solve.canonical import CHINA, generic_weight
 
     country = {o.id: o.country for o in b.data.case.offers}
     scen = b.data.scenario or ""
@@ -283,7 +283,7 @@ def first_stage_weights(b, probability: float) -> dict[str, np.ndarray]:
     out = {k: np.zeros(n1) for k in ("cn_t", "stock_t", "order_period_t", "generic")}
     for j, v in enumerate(b.first_stage_vars):
         name, idx = v.parent_component().local_name, v.index()
-        out["generic"][j] = p * _generic(f"{scen}|{name}|{idx!r}")
+        out["generic"][j] = p * generic_weight(scen, name, idx)
         if name == "Purchase_t":
             out["cn_t"][j] = p if country[idx[0]] == CHINA else 0.0
             out["order_period_t"][j] = p * idx[1]

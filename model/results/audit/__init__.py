@@ -15,17 +15,22 @@ documented meaning.
 Modules (each one's docstring holds its rules and maths):
 
 - :mod:`.checks`: the report types, the list of checks, tolerances, the worst-row accumulator;
-- :mod:`.inputs`: what the audit derives from a scenario's ``CaseData`` (arrival periods, rules in
-  force, prohibitions, floors, terminal requirements, recycling capacity, calendar years);
+- :mod:`.inputs`: what the audit derives from a scenario's ``CaseData`` (plants and what belongs to each,
+  lanes, arrival periods, rules in force, prohibitions per plant, floors and terminal requirements per
+  plant and element, recycling capacity, calendar years);
 - :mod:`.tables`: the tables as a whole (presence, columns, duplicate keys, nonnegativity, scenarios);
 - :mod:`.rows`: the one row reader (id checks, period labels to numbers);
-- :mod:`.scenario`: one scenario's checks, a method per constraint family;
+- :mod:`.scenario`: one scenario's checks, a method per constraint family (balances per plant, lanes
+  between plants, the ``plants`` table);
 - :mod:`.contracts`: contract terms (the ``contracts`` table of tranches, which has no scenario
   columns; tranche sums, band, notice, take-or-pay cost);
-- :mod:`.grants`: licences as granted (named exporters and customers, renewals, the scenario's review lead
-  times and lifted prohibitions): which rules govern an order, which orders are barred, lapsed quotas;
-- :mod:`.magnet_stock`: finished-magnet stock (``magnet_stock`` table: capacity, balance, holding cost)
-  and orders in transit at the start (their arrivals);
+- :mod:`.grants`: licences as granted (named exporters, customers naming the company or a plant,
+  destination countries, renewals, the scenario's review lead times and lifted prohibitions): which rules
+  govern an order, which orders are barred, which prohibitions apply at which plant, lapsed quotas;
+- :mod:`.magnet_stock`: finished-magnet stock per plant and grade (``magnet_stock`` table: capacity,
+  balance, holding cost) and orders in transit at the start (their arrivals, at their offer's plant);
+- :mod:`.costing`: every cost term per period (the transfer term included), shared with
+  :mod:`model.results.costs`;
 - :mod:`.nonanticipativity` and :mod:`.objective`: the checks across scenarios.
 """
 

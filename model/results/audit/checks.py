@@ -24,42 +24,63 @@ table_integrity        rows    tables and columns present; ids, period labels, d
 nonnegativity          t       every decision quantity >= 0
 arrival_timing         period  reported arrival = order + lead + review lead (of the rules governing
                                the order, in the scenario); no order arriving after the horizon
-element_balance        t       stock[t] = stock[t-1] + content x arrivals + recovered - use, per
-                               element, origin group and period (stock[0] = initial stock; arrivals
-                               include orders in transit at the start)
+element_balance        t       stock[t] = stock[t-1] + content x arrivals + recovered + received by
+                               lanes - use - sent on lanes, per plant, element, origin group and
+                               period (stock[0] = initial stock; arrivals at the offer's plant,
+                               orders in transit at the start included; recovered at the route's
+                               plant; use by the streams of the plant)
 reported_arrivals      t       the ``arrivals`` table = element content of purchases (and orders in
-                               transit) at their arrival
+                               transit) at their arrival, per plant
 bill_of_materials      t       per stream, element, period: sum_g use = sum_r need / yield x made
-plant_capacity         t       sum of magnets made <= plant capacity
-eligibility            t       no element use or finished-magnet use a licence bars; grade-matching
-                               magnets; recipes of the stream's grade; no order a governing licence
-                               does not admit (named customers, validated end users)
+                               (the yield of the stream's plant)
+plant_capacity         t       sum of magnets made by a plant's streams <= the plant's capacity, per
+                               plant and period
+plant_results          t       the ``plants`` table, per plant and period: made_t = production of its
+                               streams, capacity_t as input, demand_t and shortage_t = sums over its
+                               streams; country as input
+eligibility            t       no element use or finished-magnet use a licence bars at the stream's
+                               plant (destination countries, customers naming the company or the
+                               plant); grade-matching magnets; recipes of the stream's grade; no
+                               order a governing licence does not admit (named customers or plant,
+                               validated end users)
 licence_quota          t       governed orders <= quota x approval x quota factor x held (0 once
-                               lapsed), per rule and period
+                               lapsed), per rule and period; only orders delivered to plants the
+                               rule reaches (destination countries) count
 supplier_capacity      t       spot <= cap x availability; nominal cap >= reservation >= committed;
                                contract purchase <= availability x reservation and
                                >= min take x availability x reservation; contract terms: reservation
                                = committed + tranches covering it, band, notice; the ``contracts``
                                table's terms, starts and take-or-pay tonnes
-finished_magnets       t       magnets used + added to magnet stock <= magnets arrived (and in
-                               transit), per material, origin, period
+finished_magnets       t       magnets used + added to magnet stock + sent on lanes <= magnets
+                               arrived (and in transit) + received by lanes, per plant, material,
+                               origin, period
 demand                 t       made + bought + shortage = demand; shortage within the service level;
                                the ``shortages`` table's columns agree
-stock_capacity         t       sum_g stock <= capacity; ``stock_by_element`` agrees with ``stock``;
-                               finished-magnet stock per grade <= its capacity (``magnet_stock``)
-strategic_floor        t       floor as derived; shortfall = max(0, floor - stock) (penalised floor)
-                               or stock >= floor (hard floor)
+stock_capacity         t       sum_g stock <= capacity, per plant and element; ``stock_by_element``
+                               agrees with ``stock``; finished-magnet stock per plant and grade <= its
+                               capacity (``magnet_stock``)
+strategic_floor        t       floor as derived per plant and element; shortfall = max(0, floor -
+                               stock) (penalised floor) or stock >= floor (hard floor)
 terminal_requirement   USD     the terminal penalty paid covers penalty x max(0, requirement - stock[T])
+                               summed over plants and elements
 recycling_capacity     t       feed <= availability x (capacity + expansion once built);
                                expansion <= max
-swarf_feed             t       swarf fed <= (1/yield - 1) x made, per recipe; grade-locked routes
-scrap_feed             t       scrap fed <= scrap arrived, per material and period
-recovery               t       the ``recovered`` table = feed x content x recovery
-diversification        t       selected <= max share x basis, per limit and calendar year
+swarf_feed             t       swarf fed by a plant's routes <= (1/yield - 1) x made at the plant, per
+                               plant, recipe and period; grade-locked routes
+scrap_feed             t       scrap fed by a plant's routes <= scrap arrived at the plant, per plant,
+                               material and period
+recovery               t       the ``recovered`` table = feed x content x recovery, at the route's plant
+transfers              t       the ``transfers`` table: a known lane with its from/to plants, a known
+                               element or magnet material and origin; arrival = sent + lead, inside
+                               the horizon; moved_t >= 0; sum moved per lane and period <= the lane's
+                               capacity (elements and magnets together)
+diversification        t       selected <= max share x basis, per limit and calendar year (only the
+                               arrivals at and recycling at the limit's plant when it names one)
 non_anticipativity     t       reservations, expansions and every decision of periods <= W identical
                                across scenarios
 cost_columns           USD     purchases.cost_usd, reservations.fee_usd, expansions.cost_usd,
-                               contracts.fee_usd and take_or_pay_max_usd
+                               contracts.fee_usd and take_or_pay_max_usd, transfers.cost_usd (moved x
+                               the lane's cost per kg x K)
 cost_terms             USD     every term of the ``costs`` table recomputed from tables and inputs
 objective              USD     totals vs kpis: objective_usd, first_stage_cost_usd, scenario_cost_usd,
                                cost_parts_usd (deterministic); per-scenario totals (``scenarios`` table),
@@ -90,7 +111,7 @@ K = USD_PER_T_PER_USD_PER_KG
 # model.terms: it checks the costs table's stage column against this independent statement.
 FIRST_STAGE_TERMS = ("reservation_fees", "capacity_expansion")
 COST_TERMS = ("purchases", "reservation_fees", "take_or_pay", "conversion", "magnet_holding", "shortage_penalty", "holding",
-              "floor_penalty", "terminal_penalty", "recycling", "swarf_credit", "capacity_expansion")
+              "floor_penalty", "terminal_penalty", "recycling", "swarf_credit", "capacity_expansion", "transfer")
 
 
 @dataclass(frozen=True)
@@ -187,6 +208,7 @@ CHECKS = (
     ("reported_arrivals", "t", MASS_ABS_T),
     ("bill_of_materials", "t", MASS_ABS_T),
     ("plant_capacity", "t", MASS_ABS_T),
+    ("plant_results", "t", MASS_ABS_T),
     ("eligibility", "t", MASS_ABS_T),
     ("licence_quota", "t", MASS_ABS_T),
     ("supplier_capacity", "t", MASS_ABS_T),
@@ -199,6 +221,7 @@ CHECKS = (
     ("swarf_feed", "t", MASS_ABS_T),
     ("scrap_feed", "t", MASS_ABS_T),
     ("recovery", "t", MASS_ABS_T),
+    ("transfers", "t", MASS_ABS_T),
     ("diversification", "t", MASS_ABS_T),
     ("non_anticipativity", "t", MASS_ABS_T),
     ("cost_columns", "USD", MONEY_ABS_USD),

@@ -2,7 +2,8 @@
 
 Tied across scenarios (``NONANT``: table -> key columns, value column, period column): reservations
 and capacity expansions always; purchases, production, element and magnet use, stock, floor
-shortfall, recycling feed, shortage and finished-magnet stock in the first W periods (``risk.non_anticipative_periods``).
+shortfall, recycling feed, shortage, finished-magnet stock and what leaves on lanes between plants in the
+first W periods (``risk.non_anticipative_periods``); stock is keyed by plant as well.
 Per key, the spread max - min of the value over the scenarios must be <= 1e-6 t + 1e-7 x the
 largest magnitude; a key missing in some scenario counts as 0 there. Only a stochastic run with two
 or more scenarios is checked.
@@ -22,11 +23,12 @@ NONANT = {
     "production": (("stream", "recipe", "period"), "made_t", "period"),
     "eligibility_use": (("stream", "element", "origin_group", "period"), "used_t", "period"),
     "magnet_purchases": (("stream", "material", "origin_group", "period"), "used_t", "period"),
-    "stock": (("element", "origin_group", "period"), "stock_t", "period"),
-    "stock_by_element": (("element", "period"), "floor_shortfall_t", "period"),
+    "stock": (("plant", "element", "origin_group", "period"), "stock_t", "period"),
+    "stock_by_element": (("plant", "element", "period"), "floor_shortfall_t", "period"),
     "recycling": (("route", "source", "period"), "feed_t", "period"),
     "shortages": (("stream", "period"), "shortage_t", "period"),
-    "magnet_stock": (("material", "origin_group", "period"), "stock_t", "period"),
+    "magnet_stock": (("plant", "material", "origin_group", "period"), "stock_t", "period"),
+    "transfers": (("lane", "kind", "item", "origin_group", "sent_period"), "moved_t", "sent_period"),
 }
 
 

@@ -24,28 +24,31 @@ TABLES = {
     "purchases": (("offer", "order_period"), ("purchased_t", "price_usd_per_kg", "cost_usd"),
                   ("supplier", "country", "origin_group", "material", "kind", "arrival_period")),
     "reservations": (("offer", "period"), ("reserved_t", "purchased_t", "fee_usd"), ()),
-    "arrivals": (("element", "origin_group", "period"), ("arrived_t",), ()),
-    "production": (("stream", "recipe", "period"), ("made_t",), ("grade",)),
+    "arrivals": (("plant", "element", "origin_group", "period"), ("arrived_t",), ()),
+    "production": (("stream", "recipe", "period"), ("made_t",), ("plant", "grade")),
     "eligibility_use": (("stream", "element", "origin_group", "period"), ("used_t",), ("end_use",)),
     "magnet_purchases": (("stream", "material", "origin_group", "period"), ("used_t",), ()),
-    "stock": (("element", "origin_group", "period"), ("stock_t",), ()),
-    "stock_by_element": (("element", "period"), ("stock_t", "capacity_t", "floor_t", "floor_shortfall_t"), ()),
-    "recycling": (("route", "source", "period"), ("feed_t",), ()),
+    "stock": (("plant", "element", "origin_group", "period"), ("stock_t",), ()),
+    "stock_by_element": (("plant", "element", "period"), ("stock_t", "capacity_t", "floor_t", "floor_shortfall_t"), ()),
+    "recycling": (("route", "source", "period"), ("feed_t",), ("plant",)),
     "expansions": (("route",), ("added_t_feed_per_period", "cost_usd"), ("usable_from",)),
-    "recovered": (("element", "origin_group", "period"), ("recovered_t",), ()),
-    "shortages": (("stream", "period"), ("demand_t", "made_t", "bought_t", "shortage_t"), ("end_use",)),
+    "recovered": (("plant", "element", "origin_group", "period"), ("recovered_t",), ()),
+    "shortages": (("stream", "period"), ("demand_t", "made_t", "bought_t", "shortage_t"), ("plant", "end_use")),
+    "plants": (("plant", "period"), ("made_t", "capacity_t", "demand_t", "shortage_t"), ("country",)),
     "costs": (("term",), ("cost_usd",), ("stage",)),
-    "magnet_stock": (("material", "origin_group", "period"), ("stock_t", "capacity_t"), ("grade",)),
+    "magnet_stock": (("plant", "material", "origin_group", "period"), ("stock_t", "capacity_t"), ("grade",)),
+    "transfers": (("lane", "kind", "item", "origin_group", "sent_period"), ("moved_t", "cost_usd"),
+                  ("from_plant", "to_plant", "arrival_period")),
 }
 # tables only a case with the matching input has (a missing one is read as empty; ``audit_run`` checks that
 # a case with that input reports it)
-OPTIONAL = {"magnet_stock": "magnet_stock"}  # table -> the CaseInput field that makes it required
+OPTIONAL = {"magnet_stock": "magnet_stock", "transfers": "transfers"}  # table -> the CaseInput field that makes it required
 
 NONNEG = {
     "purchases": "purchased_t", "reservations": "reserved_t", "production": "made_t", "eligibility_use": "used_t",
     "magnet_purchases": "used_t", "stock": "stock_t", "stock_by_element": "floor_shortfall_t",
     "recycling": "feed_t", "expansions": "added_t_feed_per_period", "shortages": "shortage_t",
-    "magnet_stock": "stock_t",
+    "magnet_stock": "stock_t", "transfers": "moved_t",
 }
 
 
