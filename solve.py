@@ -24,7 +24,7 @@ from pathlib import Path  # noqa: E402
 from model.app.boundary import EXIT, guarded, install_signals  # noqa: E402
 from model.app.cliargs import OneLineParser, checked_numbers  # noqa: E402
 
-DEFAULT_INPUT = "inputs/base.yaml"
+DEFAULT_INPUT = "inputs/base-2026.yaml"  # the 2026 data; inputs/base.yaml is the 2025 reference case
 SUBCOMMAND_HELP = """subcommands (each has its own --help):
   sweep INPUT.yaml --set KEY=V1,V2,...   solve the plan for each value of an input scalar (repeat --set: a grid)
   compare REPORT_A REPORT_B [...]        compare report folders: headline, cost bridge, plan and inputs
@@ -66,6 +66,8 @@ def parse_args(argv: list[str]):
                         "hedging with bound spokes under MPI (ph), or chosen from the problem size (auto, default)")
     p.add_argument("--ranks", default="3", metavar="N",
                    help="MPI ranks for --engine ph (at least 3: hub + 2 bound spokes)")
+    p.add_argument("--workers", default="1", metavar="N",
+                   help="processes solving the subproblems of --engine benders (default 1: this process)")
     p.add_argument("--no-evpi-vss", action="store_true",
                    help="skip the wait-and-see and expected-value solves behind EVPI and VSS")
     p.add_argument("--override", action="append", default=None, metavar="NAME[,NAME]",
@@ -309,7 +311,7 @@ def _main_solve(args, argv, opts, log_dir, reporter=None) -> int:
         args.nonant = "rows"  # shared columns are merged in the standard-form hand-off only
     run = run_case(args.input, opts, mode=mode, scenario=args.scenario, nonant=args.nonant,
                    evpi_vss=not args.no_evpi_vss, named_overrides=named, confidence=confidence,
-                   engine=engine, gap=args.gap if engine == "benders" else 0.0)
+                   engine=engine, gap=args.gap if engine == "benders" else 0.0, workers=args.workers)
     suffix = {"perfect_foresight": f"-{args.scenario}", "expected_value": "-expected-value"}.get(run.mode, "")
     out = Path(args.out) if args.out else Path("reports") / (run.data.case.name + suffix)
     extra = {"highs.log": log_dir / "highs.log"} if log_dir and (log_dir / "highs.log").exists() else {}

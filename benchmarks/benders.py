@@ -5,6 +5,7 @@
     python benchmarks/benders.py --scenarios 500 --from-base-periods 36   # benchmarks/generate.py's large instance
     python benchmarks/benders.py --scenarios 200 --engines benders,benders:agg=20,benders:agg=1,benders:tr
     python benchmarks/benders.py --markdown out.md                 # also write the tables as Markdown
+    python benchmarks/benders.py --scenarios 100 --from-base-periods 36 --engines benders --workers 1,2 --no-ef
 
 For each scenario count the case is ``--case`` (default ``inputs/sampled.yaml``) with
 ``scenarios.count`` overridden, or, with ``--from-base-periods P``, the instance
@@ -17,14 +18,22 @@ solutions; EVPI and VSS only with ``--evpi-vss``):
 - ``benders``: ``model.stochastic.benders.run_stochastic_benders`` (multi-cut unless the size says
   otherwise); options after a colon, joined by ``+``: ``agg=G`` G cut groups, ``tr`` the trust region
   from the first iteration, ``nokeep`` the scenario models built again for the plan instead of kept
-  (less memory), e.g. ``benders:agg=20+nokeep``. ``--loop-only`` stops a Benders run after the
-  decomposition (the loop's figures only: no per-scenario plans).
+  (less memory), ``w=N`` the subproblems in N worker processes (``--workers N``,
+  :mod:`model.stochastic.parallel`), e.g. ``benders:agg=20+nokeep``. ``--workers 1,2`` runs every
+  Benders engine of ``--engines`` once per worker count, side by side (``benders:w=1``,
+  ``benders:w=2``); the first engine is the reference of the ratio columns, so ``ef / benders:w=2``,
+  or with ``--no-ef`` and ``--engines benders``, ``benders:w=1 / benders:w=2`` is the speed-up.
+  ``nostamp`` builds every scenario in Pyomo instead of stamping the scenarios of one structure
+  (:mod:`model.stochastic.stamp`): ``--engines benders:nostamp,benders`` gives the stamping speed-up.
+  ``--loop-only`` stops a Benders run after the decomposition (the loop's figures only: no
+  per-scenario plans).
 
 The *wait-and-see floor* is the sum of the single-scenario HiGHS solve times (each scenario built
 alone and solved with its first stage free, ``SolveResult.solve_s``; build and hand-off not counted),
 the least any method that solves every scenario once must spend in HiGHS. Columns: wall seconds,
 Benders iterations (iteration 0 is the warm start, the polishing ones included), peak RSS
-(``ru_maxrss`` of the child), ratios EF / Benders, Benders / floor, and the relative difference of
+(``ru_maxrss`` of the child; with worker processes also the largest worker's, ``workers peak GB``),
+ratios EF / Benders, Benders / floor, and the relative difference of
 the two objectives, and the first-stage values that differ from the first engine's (by more than 1e-6
 relative, of every first-stage variable). The machine is shared: the 1-minute load average is printed
 per size.
@@ -55,11 +64,24 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
+def _workers_peak_rss_bytes() -> int:
+    """The largest peak RSS of this process's ended children (the Benders workers, once closed)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+
 def _load() -> float:
     try:
         return os.getloadavg()[0]
     except OSError:
         return float("nan")
+
+
+def _loads() -> str:
+    """``uptime``'s three load averages (1, 5, 15 minutes)."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "-"
 
 
 def _read(case: str, scenarios: int | None, lam: float | None):
@@ -83,6 +105,10 @@ def _engine(spec: str) -> tuple[str, dict]:
             kw["trust_region"] = True
         elif o == "nokeep":
             kw["keep_models"] = False
+        elif o.startswith("w="):
+            kw["workers"] = int(o[2:])
+        elif o == "nostamp":
+            kw["stamp"] = False
         else:
             raise SystemExit(f"unknown engine option {o!r} in {spec!r}")
     return name, kw
@@ -118,21 +144,25 @@ def child_run(a) -> int:
         out = decompose(cases, opts, **kw)
         first = out.first_stage
         rec |= {"iterations": len(out.iterations) - 1, "cut_groups": out.groups, "cuts": out.cuts,
-                "canonical": out.canonical["applied"], "trust_region_used": out.trust_region_used}
+                "canonical": out.canonical["applied"], "trust_region_used": out.trust_region_used,
+                "workers": kw.get("workers", 1)}
         if a.loop_only:  # the decomposition only: no per-scenario plans
-            Path(a.out).write_text(json.dumps(rec | {
+            out.decomposition.close()
+            Path(a.out).write_text(json.dumps(rec | {"peak_rss_workers": _workers_peak_rss_bytes(),
                 "status": out.termination, "wall_s": time.perf_counter() - t0, "objective_kusd": out.upper_bound_kusd,
                 "gap_frac": (out.upper_bound_kusd - out.lower_bound_kusd) / abs(out.upper_bound_kusd),
                 "scenarios": len(cases), "peak_rss": _peak_rss_bytes(), "first_stage": first,
                 "timings_s": {"build_s": out.build_s, "benders_s": out.loop_s, "benders_master_s": out.master_s,
-                              "benders_subproblems_s": out.subproblem_s}}))
+                              "benders_subproblems_s": out.subproblem_s,
+                              "benders_stamp": out.decomposition.stamp_info}}))
             return 0
         sr = plan_run(cases, out, opts, with_evpi_vss=a.evpi_vss, t0=t0)
     else:
         raise SystemExit(f"unknown engine {name!r}")
     rec |= {"status": sr.result.termination, "wall_s": time.perf_counter() - t0, "timings_s": sr.timings_s,
             "objective_kusd": sr.metrics["objective_kusd"], "gap_frac": sr.metrics.get("gap_frac", 0.0),
-            "scenarios": len(sr.cases), "peak_rss": _peak_rss_bytes(), "first_stage": first}
+            "scenarios": len(sr.cases), "peak_rss": _peak_rss_bytes(), "first_stage": first,
+            "peak_rss_workers": _workers_peak_rss_bytes()}
     Path(a.out).write_text(json.dumps(rec))
     return 0
 
@@ -168,6 +198,12 @@ def _child(args: list[str], out: Path, limit: float | None) -> dict:
     return json.loads(out.read_text())
 
 
+def _stamped(info) -> str:
+    if not info:
+        return "-"
+    return f"{info['stamped']} / {info['built']} ({info['groups']})" + (f"; {info['note']}" if info.get("note") else "")
+
+
 def _s(x) -> str:
     return "-" if x is None else f"{x:,.1f}"
 
@@ -183,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--from-base-periods", type=int, default=None, metavar="P",
                     help="use benchmarks/generate.py --from-base inputs/base.yaml --periods P instead of --case")
     ap.add_argument("--engines", default="ef,benders")
+    ap.add_argument("--workers", default=None, metavar="N,M",
+                    help="run each Benders engine once per worker count, side by side (e.g. 1,2)")
+    ap.add_argument("--no-ef", action="store_true", help="leave the extensive form out of --engines")
     ap.add_argument("--lambda", dest="lam", type=float, default=None, help="override risk.risk_weight_lambda")
     ap.add_argument("--time-limit", type=float, default=900.0, help="per run, seconds (the engines' budget)")
     ap.add_argument("--evpi-vss", action="store_true", help="include EVPI and VSS in each engine's run")
@@ -200,7 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     if a.child == "floor":
         return child_floor(a)
 
-    engines = a.engines.split(",")
+    engines = [e for e in a.engines.split(",") if not (a.no_ef and e == "ef")]
+    if a.workers:
+        counts = [int(w) for w in a.workers.split(",") if w.strip()]
+        engines = [x for e in engines for x in ([f"{e}{'+' if ':' in e else ':'}w={w}" for w in counts]
+                                                   if e.startswith("benders") else [e])]
     work = Path(tempfile.mkdtemp(prefix="bench-benders-"))
     rows = []
     for n in [int(s) for s in a.scenarios.split(",")]:
@@ -212,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             n_arg = None
         base = ["--case", case] + (["--n", str(n_arg)] if n_arg is not None else []) + \
                (["--lambda", str(a.lam)] if a.lam is not None else [])
-        row = {"n": n, "load": _load(), "runs": {}}
+        row = {"n": n, "load": _load(), "runs": {}, "uptime_start": _loads()}
         if not a.no_floor:
             row["floor"] = _child(["--child", "floor", *base], work / f"floor-{n}.json", a.time_limit * 2)
         for e in engines:
@@ -223,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
             r = row["runs"][e]
             print(f"{n} scenarios, {e}: {r.get('status')} in {_s(r.get('wall_s'))} s, peak "
                   f"{(r.get('peak_rss') or 0) / GB:.2f} GB, objective {r.get('objective_kusd')}", flush=True)
+        row["uptime_end"] = _loads()
+        print(f"{n} scenarios: load averages (1, 5, 15 min) {row['uptime_start']} at the start, {row['uptime_end']} "
+              f"at the end", flush=True)
         rows.append(row)
 
     ref = engines[0]
     head = ["scenarios", "load"] + [f"{e} s" for e in engines] + [f"{ref} / {e}" for e in engines[1:]] + \
            [f"{e} iterations" for e in engines if e.startswith("benders")] + [f"{e} peak GB" for e in engines] + \
+           [f"{e} workers peak GB" for e in engines if "w=" in e] + \
            (["floor s"] + [f"{e} / floor" for e in engines] if not a.no_floor else []) + \
            [f"objective rel. diff {e}" for e in engines[1:]] + [f"first stage differing {e}" for e in engines[1:]]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -239,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         cells += [_r(w[ref] / w[e]) if w[ref] and w[e] else "-" for e in engines[1:]]
         cells += [str(runs[e].get("iterations", "-")) for e in engines if e.startswith("benders")]
         cells += [f"{runs[e]['peak_rss'] / GB:.2f}" if runs[e].get("peak_rss") else "-" for e in engines]
+        cells += [f"{runs[e]['peak_rss_workers'] / GB:.2f}" if runs[e].get("peak_rss_workers") else "-"
+                  for e in engines if "w=" in e]
         if not a.no_floor:
             fl = row["floor"].get("floor_s")
             cells += [_s(fl)] + [_r(w[e] / fl) if w[e] and fl else "-" for e in engines]
@@ -251,9 +300,12 @@ def main(argv: list[str] | None = None) -> int:
             diff = sum(abs(f[k] - v) > 1e-6 * max(1.0, abs(v)) for k, v in f0.items() if k in f)
             cells.append(f"{diff} of {len(f0)}" if f0 and f else "-")
         lines.append("| " + " | ".join(cells) + " |")
+    lines += [""] + [f"Load averages (1, 5, 15 min) at {row['n']:,} scenarios: {row['uptime_start']} at the start, "
+                     f"{row['uptime_end']} at the end." for row in rows]
     lines += ["", "Breakdown (seconds):", ""]
     lines += ["| scenarios | engine | status | build | main solve | master / subproblems | canonical + marginal | "
-              "per-scenario plans | EVPI/VSS | cut groups | cuts |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "per-scenario plans | EVPI/VSS | cut groups | cuts | stamped / built (groups) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         for e in engines:
             r = row["runs"][e]
@@ -267,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                      if "benders_master_s" in t else "-")
             lines.append(f"| {row['n']:,} | {e} | {r.get('status')} | {_s(build)} | {_s(main_s)} | {split} | {_s(canon)} | "
                          f"{_s(t.get('extract_s'))} | {_s(t.get('evpi_vss_s'))} | {r.get('cut_groups', '-')} | "
-                         f"{r.get('cuts', '-')} |")
+                         f"{r.get('cuts', '-')} | {_stamped(t.get('benders_stamp'))} |")
     text = "\n".join(lines)
     print(text)
     if a.markdown:

@@ -238,6 +238,16 @@ def test_help_names_every_subcommand_and_exit_code(capsys):
         assert word in text, word
 
 
+def test_the_default_input_is_the_2026_data(capsys):
+    """With no input the command solves inputs/base-2026.yaml (the data of early 2026); inputs/base.yaml is
+    the 2025 reference case the tests and benchmarks use, and it exists too."""
+    with pytest.raises(SystemExit):
+        solve.main(["--help"])
+    assert "default inputs/base-2026.yaml" in " ".join(capsys.readouterr().out.split())
+    assert solve.DEFAULT_INPUT == "inputs/base-2026.yaml"
+    assert (ROOT / solve.DEFAULT_INPUT).is_file() and (ROOT / "inputs" / "base.yaml").is_file()
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="needs POSIX signals")
 def test_sigterm_swallowed_in_a_finaliser_still_terminates(tmp_path):
     """Python swallows an exception raised inside a finaliser ("Exception ignored in ..."): a SIGTERM

@@ -441,3 +441,186 @@ def test_an_unknown_engine_is_refused():
 
     with pytest.raises(ValueError, match="unknown engine"):
         run_case(BASE, engine="simplex")
+
+
+# --------------------------------------------------------------------------------------------
+# subproblems in worker processes (model/stochastic/parallel.py, --workers) and over MPI
+# --------------------------------------------------------------------------------------------
+
+
+def _gone(pid: int) -> bool:
+    """The process ``pid`` has ended and been reaped (no orphan, no zombie of ours)."""
+    import os
+
+    return not os.path.exists(f"/proc/{pid}") if os.path.isdir("/proc") else True
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    """Every ProcessPool opened during the test (to look at its worker processes afterwards)."""
+    from model.stochastic import parallel
+
+    opened, real = [], parallel.ProcessPool.__init__
+
+    def spy(self, *a, **kw):
+        opened.append(self)
+        real(self, *a, **kw)
+
+    monkeypatch.setattr(parallel.ProcessPool, "__init__", spy)
+    return opened
+
+
+def test_two_workers_give_the_single_process_run_on_the_default_case(base_benders, pools):
+    """W = 2 (spawned processes) against W = 1 (base_benders): identical KPIs (every value, the
+    iterations with their bounds included) and identical plan tables; the worker count is in the
+    timings, not in the KPIs; both workers have ended when the run returns."""
+    from model.app.run import run_case
+
+    two = run_case(BASE, engine="benders", workers=2)
+    assert two.timings_s["benders_workers"] == 2 and base_benders.timings_s["benders_workers"] == 1
+    k1, k2 = base_benders.solution.kpis, two.solution.kpis
+    assert k2 == k1
+    assert k2["objective_usd"] == pytest.approx(k1["objective_usd"], rel=1e-9)
+    assert len(k2["solver"]["benders"]["iterations"]) == len(k1["solver"]["benders"]["iterations"])
+    t1, t2 = base_benders.solution.tables, two.solution.tables
+    assert set(t1) == set(t2) and all(t1[n].equals(t2[n]) for n in t1), [n for n in t1 if not t1[n].equals(t2[n])]
+    assert len(pools) == 1 and len(pools[0].pids()) == 2
+    assert all(not p.is_alive() for p in pools[0].procs) and all(_gone(pid) for pid in pools[0].pids())
+
+
+def test_two_workers_give_the_single_process_plan_on_a_sampled_case(pools):
+    """10 sampled scenarios with lambda 0.5 (the CVaR master, one cut group per scenario), split 5 and
+    5: the same first stage (1e-9), bounds, iteration count, plan value, scenario totals, EVPI and VSS."""
+    data = read_case(SAMPLED, overrides={"scenarios.count": 10, "risk.risk_weight_lambda": 0.5})
+    runs = {}
+    for w in (1, 2):
+        cases = scenario_cases(data)
+        out = decompose(cases, SolverOptions(), workers=w)
+        runs[w] = (out, plan_run(cases, out, SolverOptions()))
+    (o1, s1), (o2, s2) = runs[1], runs[2]
+    assert set(o2.first_stage) == set(o1.first_stage)
+    assert all(o2.first_stage[k] == pytest.approx(v, rel=1e-9, abs=1e-9) for k, v in o1.first_stage.items())
+    assert len(o2.iterations) == len(o1.iterations) and o2.termination == o1.termination == "optimal"
+    assert (o2.lower_bound_kusd, o2.upper_bound_kusd) == (pytest.approx(o1.lower_bound_kusd, rel=1e-9),
+                                                          pytest.approx(o1.upper_bound_kusd, rel=1e-9))
+    m1, m2 = s1.metrics, s2.metrics
+    for key in ("objective_kusd", "expected_cost_kusd", "cvar_cost_kusd", "first_stage_cost_kusd", "evpi_kusd", "vss_kusd"):
+        assert m2[key] == pytest.approx(m1[key], rel=1e-9), key
+    assert m2["scenario_total_kusd"] == [pytest.approx(v, rel=1e-9) for v in m1["scenario_total_kusd"]]
+    assert o2.groups == 10 and [p.pid for p in pools[0].procs] and all(_gone(p) for p in pools[0].pids())
+
+
+def test_a_worker_error_is_raised_in_scenario_order_and_ends_the_workers(pools):
+    """A scenario infeasible whatever the first stage (held by worker 2 of 2): the master raises the
+    SolveError the single-process path raises, and no worker outlives it."""
+    raw = _slump_case()
+    raw["offers"][0]["capacity_t_per_period"] = 1
+    raw["offers"][1]["capacity_t_per_period"] = 1
+    raw["stockpile"] = [{"element": "X", "capacity_t": 100, "floor_t": 50, "floor_hard": True}]
+    with pytest.raises(SolveError, match="with its first stage free") as e:
+        run_stochastic_benders(make(raw), with_evpi_vss=False, workers=2)
+    assert not isinstance(e.value, benders.parallel.WorkerLost)
+    assert all(_gone(p) for p in pools[0].pids())
+
+
+def test_a_worker_that_dies_fails_the_run_with_one_line():
+    """A worker killed (SIGKILL) between two requests: the next one raises WorkerLost, a SolveError
+    (exit 3 at the command line) of one line naming the worker and the signal; closing reaps the other."""
+    import os
+    import signal
+
+    from model.app.boundary import EXIT, print_solve_error
+
+    cases = scenario_cases(make(boom_case(0.25)))
+    dec = Decomposition(cases, SolverOptions(), workers=2)
+    dec.build()
+    pids = dec.pool.pids()
+    os.kill(pids[1], signal.SIGKILL)
+    dec.pool.procs[1].join(timeout=10)
+    try:
+        with pytest.raises(benders.parallel.WorkerLost, match=r"^Benders worker 2 of 2 \(process \d+\) ended "
+                                                              r"unexpectedly, killed by signal 9; no plan$") as e:
+            dec.evaluate(np.zeros(dec.n1), None, None)
+    finally:
+        dec.close(force=True)
+    assert isinstance(e.value, SolveError) and "\n" not in str(e.value)
+    assert print_solve_error(e.value) == EXIT["solver"]
+    assert all(_gone(p) for p in pids)
+
+
+def test_a_deadline_passing_while_two_workers_build_fails_cleanly(pools):
+    from model.solve import budget
+
+    cases = scenario_cases(read_case(BASE))
+    opts = SolverOptions(time_limit_s=1.0, started_s=budget.now() - 2.0)
+    with pytest.raises(SolveError, match=r"reached while building the Benders subproblems \(0 of 12 scenarios built\); no plan"):
+        decompose(cases, opts, workers=2)
+    assert all(_gone(p) for p in pools[0].pids())
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--engine", "ef", "--workers", "2"], "--workers = '2': expected 1 with --engine ef"),
+    (["--engine", "ph", "--workers", "3"], "--workers = '3': expected 1 with --engine ph"),
+    (["--engine", "benders", "--workers", "0"], "--workers = '0': expected a whole number >= 1"),
+    (["--engine", "benders", "--scenario", "high", "--workers", "2"], "expected 1 with a single-scenario mode"),
+])
+def test_workers_with_another_engine_is_one_input_error(argv, expected, capsys, tmp_path):
+    import solve
+
+    rc = solve.main([str(BASE), "--out", str(tmp_path / "rep"), *argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and err[0].startswith("input error: (command line): ") and expected in err[0], err
+    assert not (tmp_path / "rep").exists()
+
+
+def test_the_wire_format_carries_the_case_data():
+    """CaseData holds MappingProxyType maps, which pickle refuses; parallel.dumps sends them as dicts and
+    loads wraps them again: equal, still read-only, no file read."""
+    import pickle
+    from types import MappingProxyType
+
+    from model.stochastic.parallel import dumps, loads
+
+    cases = scenario_cases(read_case(SAMPLED, overrides={"scenarios.count": 3}))
+    with pytest.raises(TypeError, match="mappingproxy"):
+        pickle.dumps(cases)
+    back = loads(dumps(cases))
+    assert back == cases and isinstance(back[1].demand_t_per_period, MappingProxyType)
+    assert back[2].scenario == cases[2].scenario and back[2].probability == cases[2].probability
+
+
+def _mpi_ready() -> str:
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("mpi4py") is None:
+        return "mpi4py is not installed (the [mpi] extra)"
+    if shutil.which("mpiexec") is None:
+        return "no mpiexec on PATH"
+    return ""
+
+
+@pytest.mark.skipif(bool(_mpi_ready()), reason=_mpi_ready() or "MPI available")
+def test_mpiexec_two_ranks_give_the_single_process_report(base_benders, tmp_path):
+    """``mpiexec -n 2 python -m model.stochastic.parallel`` (rank 0 the master, rank 1 the one worker):
+    the same kpis.json (but its ``run`` block) and byte-identical CSVs as the single-process run."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from model.report.files import write_report
+    from model.stochastic.engine import clean_mpi_env, mpiexec_command
+
+    write_report(base_benders, tmp_path / "one", ["solve.py", "--engine", "benders"])
+    env = clean_mpi_env(os.environ) | {"OMPI_MCA_osc": "sm", "OMPI_MCA_btl": "self,vader",
+                                       "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = mpiexec_command(2) + [sys.executable, "-m", "model.stochastic.parallel", str(BASE), "--engine", "benders",
+                                "--out", str(tmp_path / "mpi"), "--quiet"]
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr[-2000:]
+    one, mpi = (json.loads((tmp_path / d / "kpis.json").read_text()) for d in ("one", "mpi"))
+    assert mpi.pop("run")["timings_s"]["benders_workers"] == 1 and one.pop("run")["timings_s"]["benders_workers"] == 1
+    assert mpi == one
+    csvs = sorted(f.name for f in (tmp_path / "one").glob("*.csv"))
+    assert csvs and all((tmp_path / "one" / f).read_bytes() == (tmp_path / "mpi" / f).read_bytes() for f in csvs)

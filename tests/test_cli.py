@@ -31,7 +31,7 @@ STOCHASTIC_TABLES = TABLES + ["scenarios", "stream_risk", "marginal_values_expec
 
 @pytest.fixture(scope="module")
 def default_report(tmp_path_factory):
-    """The README's main job: the stochastic plan over the default scenario set."""
+    """The stochastic plan of the reference case (inputs/base.yaml), as the README's main job makes it for the default case."""
     out = tmp_path_factory.mktemp("r") / "base"
     p = run_cli("inputs/base.yaml", "--out", out)
     assert p.returncode == 0, p.stderr

@@ -8,7 +8,8 @@ instead of printing usage and exiting, so that they reach the one error boundary
 Numbers are taken as text and checked by :func:`checked_numbers` against :data:`NUMBERS`, the one
 table of the options' ranges (finite, in range, the accepted range in the message), so that
 ``--time-limit nan``, ``--gap -1``, ``--threads 0`` or an integer of 5,000 digits is refused before
-anything is read or solved.
+anything is read or solved. ``--workers`` above 1 is refused there with an explicit ``--engine`` other
+than ``benders`` (with ``auto``, by :func:`model.app.run.run_case` once the engine is chosen).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ NUMBERS: dict[str, NumberOption] = {
     "gap": NumberOption(float, 0.0, 1.0, False, "relative gap, e.g. 0.001"),
     "threads": NumberOption(int, 1, 256, False, "HiGHS threads"),
     "ranks": NumberOption(int, 3, 4096, False, "MPI ranks: hub + 2 bound spokes at least"),
+    "workers": NumberOption(int, 1, 1024, False, "processes solving the Benders subproblems"),
     "rtol": NumberOption(float, 0.0, 1.0, False, "relative tolerance"),
 }
 
@@ -73,6 +75,10 @@ def checked_numbers(args: argparse.Namespace) -> argparse.Namespace:
                                      spec.expected()))
         else:
             setattr(args, dest, v)
+    workers, engine = getattr(args, "workers", None), getattr(args, "engine", None)
+    if isinstance(workers, int) and workers > 1 and engine not in (None, "auto", "benders"):
+        issues.append(InputIssue(CMD, "--workers", str(workers), f"1 with --engine {engine} (worker processes solve "
+                                                                 "Benders subproblems: --engine benders)"))
     if issues:
         raise InputError(issues)
     return args

@@ -80,15 +80,17 @@ def run_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: f
 
 
 def run_stochastic_data(data: CaseData, options: SolverOptions = SolverOptions(), read_s: float = 0.0,
-                        nonant: str = NONANT_DEFAULT, evpi_vss: bool = True, engine: str = "ef", gap: float = 0.0) -> Run:
+                        nonant: str = NONANT_DEFAULT, evpi_vss: bool = True, engine: str = "ef", gap: float = 0.0,
+                        workers: int = 1) -> Run:
     """``engine``: ``ef`` (the extensive form) or ``benders`` (:mod:`model.stochastic.benders`, target
-    relative gap ``gap``, 0: its default 1e-6)."""
+    relative gap ``gap``, 0: its default 1e-6, its subproblems in ``workers`` processes,
+    :mod:`model.stochastic.parallel`; the worker count goes to the timings, ``benders_workers``)."""
     options = budget.start(options)
     t0 = time.perf_counter()
     if engine == "benders":
         from model.stochastic.benders import run_stochastic_benders
 
-        sr = run_stochastic_benders(data, options, with_evpi_vss=evpi_vss, rel_gap=gap)
+        sr = run_stochastic_benders(data, options, with_evpi_vss=evpi_vss, rel_gap=gap, workers=workers)
     elif engine == "ef":
         sr = run_stochastic(data, options, nonant=nonant, with_evpi_vss=evpi_vss)
     else:
@@ -137,12 +139,17 @@ def with_audit(run: Run) -> Run:
 def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: str = "auto",
              scenario: str | None = None, nonant: str = NONANT_DEFAULT, evpi_vss: bool = True,
              named_overrides: tuple[str, ...] = (), engine: str = "ef", gap: float = 0.0,
-             confidence: dict | None = None) -> Run:
+             confidence: dict | None = None, workers: int = 1) -> Run:
     """Read the case at ``path`` (with the case's ``overrides:`` entries ``named_overrides`` applied,
     in order) and solve it in ``mode``; a stochastic one with ``engine`` (``ef`` or ``benders``, whose
     target relative gap is ``gap``, see :func:`run_stochastic_data`). ``confidence`` (a sampled case
-    only): then the out-of-sample and optimality-gap step, :mod:`model.stochastic.confidence`."""
+    only): then the out-of-sample and optimality-gap step, :mod:`model.stochastic.confidence`.
+    ``workers`` (``--workers``) above 1: Benders only (an InputError otherwise, before anything is read)."""
     options = budget.start(options)
+    if workers > 1 and (engine != "benders" or mode not in ("auto", "stochastic")):
+        what = f"--engine {engine}" if mode in ("auto", "stochastic") else "a single-scenario mode"
+        raise InputError([InputIssue("(command line)", "--workers", str(workers),
+                                     f"1 with {what} (worker processes solve Benders subproblems: --engine benders)")])
     t0 = time.perf_counter()
     with progress.phase("reading the case", show=False):  # its errors stay the only lines
         data = read_case(path, named_overrides=named_overrides)
@@ -154,10 +161,11 @@ def run_case(path: str | Path, options: SolverOptions = SolverOptions(), mode: s
         from model.stochastic.confidence import with_confidence
 
         return with_confidence(data, "(command line)", mode, engine, confidence, options, nonant=nonant, solve=lambda: run_case(
-            path, options, mode, scenario, nonant, evpi_vss, named_overrides, engine, gap))
+            path, options, mode, scenario, nonant, evpi_vss, named_overrides, engine, gap, workers=workers))
     if mode == "stochastic":
         budget.check_fits(data, str(path))  # before any scenario is generated or built
-        return run_stochastic_data(data, options, read_s, nonant=nonant, evpi_vss=evpi_vss, engine=engine, gap=gap)
+        return run_stochastic_data(data, options, read_s, nonant=nonant, evpi_vss=evpi_vss, engine=engine, gap=gap,
+                                   workers=workers)
     if mode == "deterministic":
         return run_data(data, options, read_s)
     cases = scenario_cases(data)

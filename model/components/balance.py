@@ -27,6 +27,7 @@ from model.input.data import CaseData
 from model.components.catalogue import ConstraintInfo, Infeasible
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 
 CATALOGUE = (
     ConstraintInfo("ElementBalance", infeasible=Infeasible("balance of element {1} of origin {2} at plant {0} in {3}", "(balance)")),
@@ -35,6 +36,10 @@ CATALOGUE = (
     ConstraintInfo("ScrapBalance", infeasible=Infeasible("scrap balance of {1} at plant {0} in {2}", "(balance)")),
     ConstraintInfo("SwarfBalance", infeasible=Infeasible("swarf balance of recipe {1} at plant {0} in {2}", "(balance)")),
 )
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py)
+STAMP = (Stamp("DemandBalance", "rhs", lambda d, s: (((x.id, t), d.demand_t_per_period[x.id][t - 1])
+                                                     for x in d.case.streams for t in s.periods)),)  # demand
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

@@ -23,10 +23,21 @@ from model.input.data import CaseData
 from model.components.catalogue import ConstraintInfo, Infeasible
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 
 CATALOGUE = (
     ConstraintInfo("ServiceLevel", infeasible=Infeasible("hard service level of stream {0} in {1}", "streams[{0}].min_service_frac")),
 )
+
+
+
+def _service_level(data: CaseData, sets: ModelSets):
+    return (((s.id, t), (1 - s.min_service_frac) * data.demand_t_per_period[s.id][t - 1])
+            for s in data.case.streams if s.min_service_frac is not None for t in sets.periods)
+
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py)
+STAMP = (Stamp("ServiceLevel", "rhs", _service_level),)  # (1 - min_service_frac) x demand
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

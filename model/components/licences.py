@@ -43,12 +43,26 @@ from model.input.data import CaseData
 from model.components.catalogue import LICENCE_QUOTA, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Registry
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 
 CATALOGUE = (
     ConstraintInfo("LicenceQuota", marginal=Marginal(LICENCE_QUOTA, first, period_label),
                    infeasible=Infeasible("licence quota of rule {0} in {1} (0 once a licence with renewal lapses)",
                                          "licence_rules[{0}].quota_t_per_period")),
 )
+
+
+
+def _quota(data: CaseData, sets: ModelSets):
+    """LicenceQuota's right-hand side, as the rule writes it."""
+    rules = {r.id: r for r in data.case.licence_rules}
+    lapsed = set(sets.QUOTA_LAPSED)
+    return (((r, t), rules[r].quota_t_per_period * (data.approval_frac[r][t - 1] * data.quota_factor[r][t - 1]
+                                                     * (0.0 if (r, t) in lapsed else 1.0))) for r, t in sets.QUOTA)
+
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py)
+STAMP = (Stamp("LicenceQuota", "rhs", _quota),)  # quota x approval x quota factor x held
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

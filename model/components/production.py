@@ -36,6 +36,7 @@ from model.input.data import CaseData
 from model.components.catalogue import PLANT_CAPACITY, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 
 CATALOGUE = (
     ConstraintInfo("BillOfMaterials",
@@ -43,6 +44,10 @@ CATALOGUE = (
     ConstraintInfo("PlantCapacity", marginal=Marginal(PLANT_CAPACITY, first, period_label),
                    infeasible=Infeasible("capacity of plant {0} in {1}", "plants[{0}].capacity_t_per_period")),
 )
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py): the plant's capacity
+STAMP = (Stamp("PlantCapacity", "rhs", lambda d, s: ((k, d.capacity_t_per_period[k[0]][k[1] - 1]) for k in sorted(
+    {(s.plant_of_stream[x], t) for (x, _, t) in s.MAKE}))),)
 
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:

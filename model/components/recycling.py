@@ -40,12 +40,36 @@ from model.components.catalogue import RECYCLING_CAPACITY, ConstraintInfo, Infea
 from model.components.registry import Balance, Registry
 from model.input.schema import SWARF_FEED
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 from model.units import USD_PER_KUSD
 
 CATALOGUE = (
     ConstraintInfo("RecyclingCapacity", marginal=Marginal(RECYCLING_CAPACITY, first, period_label),
                    infeasible=Infeasible("capacity of recycling route {0} in {1}",
                                          "recycling_routes[{0}].capacity_t_feed_per_period")),
+)
+
+
+def _route_periods(sets: ModelSets) -> list:
+    return list(dict.fromkeys((k, t) for (k, _, t) in sets.RECYCLE_X))
+
+
+def _recycling_capacity(data: CaseData, sets: ModelSets):
+    """RecyclingCapacity's right-hand side: availability x capacity (a route's scalar capacity unless the
+    capacity CSV gives it)."""
+    routes = {r.id: r for r in data.case.recycling_routes}
+    cap = data.capacity_t_per_period
+    return (((k, t), data.availability_frac[k][t - 1] * (cap[k][t - 1] if f"capacity:{k}" in data.from_csv
+                                                          else routes[k].capacity_t_feed_per_period))
+            for k, t in _route_periods(sets))
+
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py)
+STAMP = (
+    Stamp("RecyclingCapacity", "rhs", _recycling_capacity),
+    Stamp("RecyclingCapacity", "coef", lambda d, s: ((((k, t), x), d.availability_frac[k][t - 1])
+                                                     for k, t in _route_periods(s) for x in s.exp_avail[k, t]),
+          var="CapacityExpansion_t_per_period"),  # availability x the expansion
 )
 
 

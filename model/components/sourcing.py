@@ -78,6 +78,7 @@ from model.input.data import CaseData
 from model.components.catalogue import SUPPLIER_CAPACITY, ConstraintInfo, Infeasible, Marginal, first, period_label
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 
 CATALOGUE = (
     ConstraintInfo("SpotCapacity", marginal=Marginal(SUPPLIER_CAPACITY, first, period_label),
@@ -98,6 +99,46 @@ CATALOGUE = (
                    infeasible=Infeasible("band on the fall of offer {0}'s reservation after {1}", "offers[{0}].terms")),
     ConstraintInfo("TakeOrPay",
                    infeasible=Infeasible("take-or-pay of offer {0} in {1}", "offers[{0}].terms.take_or_pay_frac")),
+)
+
+
+def _kind(data: CaseData) -> dict:
+    return {o.id: o for o in data.case.offers}
+
+
+def _spot_capacity(data: CaseData, sets: ModelSets):
+    offers, cap, avail = _kind(data), data.capacity_t_per_period, data.availability_frac
+    return (((o, t), cap[o][t - 1] * avail[o][t - 1]) for o, t in sets.PURCHASE if offers[o].kind == "spot")
+
+
+def _within_reservation(data: CaseData, sets: ModelSets):
+    offers, avail = _kind(data), data.availability_frac
+    return ((((o, t), (o, t)), avail[o][t - 1]) for o, t in sets.PURCHASE if offers[o].kind == "contract")
+
+
+def _minimum_take(data: CaseData, sets: ModelSets):
+    offers, avail = _kind(data), data.availability_frac
+    return ((((o, t), (o, t)), offers[o].min_take_frac * avail[o][t - 1]) for o, t in sets.PURCHASE
+            if offers[o].kind == "contract" and offers[o].min_take_frac > 0)
+
+
+def _take_or_pay(data: CaseData, sets: ModelSets):
+    offers, avail = _kind(data), data.availability_frac
+    return ((((o, t), (o, t)), offers[o].terms.take_or_pay_frac * avail[o][t - 1]) for o, t in sets.TAKE_OR_PAY)
+
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py): per constraint
+# or cost, which series, at which index, as the rule above writes it
+STAMP = (
+    Stamp("SpotCapacity", "rhs", _spot_capacity),  # capacity x availability
+    Stamp("ContractCapacity", "rhs", lambda d, s: ((k, d.capacity_t_per_period[k[0]][k[1] - 1]) for k in s.RESERVE)),
+    Stamp("WithinReservation", "coef", _within_reservation, var="Reserve_t_per_period"),  # availability
+    Stamp("MinimumTake", "coef", _minimum_take, var="Reserve_t_per_period"),  # min_take_frac x availability
+    Stamp("ContractBandUp", "rhs", lambda d, s: s.CONTRACT_BAND.items()),  # the band (from the capacity)
+    Stamp("ContractBandDown", "rhs", lambda d, s: s.CONTRACT_BAND.items()),
+    Stamp("TakeOrPay", "coef", _take_or_pay, var="Reserve_t_per_period"),  # take_or_pay_frac x availability
+    Stamp("Purchase_t", "cost", lambda d, s: ((k, d.price_usd_per_kg[k[0]][k[1] - 1]) for k in s.PURCHASE)),
+    Stamp("TakeOrPayShortfall_t", "cost", lambda d, s: ((k, d.price_usd_per_kg[k[0]][k[1] - 1]) for k in s.TAKE_OR_PAY)),
 )
 
 

@@ -36,6 +36,7 @@ from model.input.data import CaseData
 from model.components.catalogue import STOCKPILE_CAPACITY, ConstraintInfo, Infeasible, Marginal, at_plant, period_label
 from model.components.registry import Balance, Registry
 from model.components.sets import ModelSets
+from model.stochastic.stamp import Stamp
 
 CATALOGUE = (
     ConstraintInfo("StockCapacity", marginal=Marginal(STOCKPILE_CAPACITY, at_plant, period_label),
@@ -50,6 +51,15 @@ CATALOGUE = (
                    infeasible=Infeasible("terminal stock requirement of element {1} at plant {0}", "stockpile[{1}].terminal_min_t")),
 )
 
+
+def _terminal_penalty(data: CaseData, sets: ModelSets):
+    """TerminalShortfall_t's cost: the derived penalty (above the dearest price of the scenario)."""
+    held = dict.fromkeys((p, e) for (p, e, _) in sets.STOCK_PEG)
+    return ((pe, sets.terminal_penalty_usd_per_kg[pe]) for pe in held if sets.terminal_t.get(pe, 0.0) > 0)
+
+
+# What of the compiled scenario LP the scenario data write (model/stochastic/stamp.py)
+STAMP = (Stamp("TerminalShortfall_t", "cost", _terminal_penalty),)
 
 def add_components(m: pyo.ConcreteModel, data: CaseData, sets: ModelSets, reg: Registry) -> None:
     W = data.case.risk.non_anticipative_periods

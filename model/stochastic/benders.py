@@ -135,6 +135,15 @@ baseline's 155 values differ, all of them expected marginal values, the rest agr
 VSS (``extensive._evpi_vss``) take the wait-and-see totals and the EEV from the subproblems: no
 scenario is built again.
 
+Workers (``--workers W``, :mod:`model.stochastic.parallel`): the subproblems are held by a pool. With
+W = 1 they live in this process, built and solved one after the other; with W >= 2 (processes on this
+machine, or the ranks of ``mpiexec``) scenario ``i`` lives in worker ``i mod W``, which builds it,
+solves it with its first stage free, re-solves it at every first stage the master sends and
+re-solves it for the plan's report. The master gets every result back in scenario order before it
+merges bounds, adds cuts or raises an error, so the plan, the bounds and the iterations do not depend
+on W (tested against W = 1 at 1e-9, identical in practice). The pool is ended by :func:`plan_run`,
+or by :func:`decompose` on any exception (Ctrl-C and SIGTERM included).
+
 Time budget (``options``, :mod:`model.solve.budget`): building is checked before each scenario
 (SolveError, "no plan"); the warm start, loop, polishing and canonical stages get
 ``budget.MAIN_SOLVE_SHARE`` of the time left when the loop starts, every HiGHS run the time left of
@@ -145,14 +154,22 @@ what is left; when it cannot finish, SolveError (termination ``time_limit``; no 
 
 Glossary
 --------
+StandardForm        one scenario's LP as numpy arrays (c, bounds, row sides, CSC A, objective constant, first-stage
+                    columns, rows of first-stage columns only): ``standard_form(b)`` compiles a BuiltModel,
+                    ``scenario_lp`` hands one to HiGHS, ``compile_built`` does both for a scenario built by Pyomo;
+                    :mod:`model.stochastic.stamp` writes other scenarios of the same structure into one
+                    (``Decomposition(stamp=True)``; ``stamp=False`` builds every scenario; the default None
+                    stamps exactly when the models are not kept, :data:`STAMP_WHEN_MODELS_KEPT`)
 ScenarioLP          one scenario's persistent ``highspy.Highs`` (its standard form, compiled once by
                     ``LinearStandardFormCompiler``), with the columns of the first stage (``cols1``, in
                     the master's order, -1 where the compiler dropped one), their costs ``cost1_kusd``,
                     the objective constant ``offset_kusd`` and ``wait_and_see_kusd`` (``WS_s``)
 FirstStageRows      the rows whose columns are all first stage, from every scenario, duplicates dropped
 Master              the master LP (columns ``x``, ``theta_g``, then ``eta``, ``u_s`` when lambda > 0)
-Decomposition       the subproblems, the master, the loop, the canonical stages; ``totals_at`` gives
-                    every scenario's total at a first stage (the EEV behind VSS)
+Decomposition       the subproblem pool (``pool``, ``workers``), the master, the loop, the canonical stages;
+                    ``totals_at`` gives every scenario's total at a first stage (the EEV behind VSS),
+                    ``evaluate_plan`` the plan re-solved in every scenario where it lives, ``close`` ends
+                    the workers
 first_stage_weights the first-stage parts of the canonical criteria (``cn_t``, ``stock_t``,
                     ``order_period_t``, ``generic``) per first-stage column of one scenario
 Iteration           one entry of ``solver.benders.iterations``: iteration, lower_bound_usd (None before
@@ -161,10 +178,12 @@ Iteration           one entry of ``solver.benders.iterations``: iteration, lower
                     two runs of the same input
 BendersOutcome      the first stage found (by name), the bounds, the iterations, the termination
                     (optimal | gap_reached | time_limit | iteration_limit), counts, sizes and seconds
-decompose           build and run it: (cases, options, rel_gap, aggregate, trust_region, x0) -> BendersOutcome
+decompose           build and run it: (cases, options, rel_gap, aggregate, trust_region, x0, keep_models,
+                    workers) -> BendersOutcome
 plan_run            the StochasticRun of an outcome (the plan re-solved per scenario, metrics, KPIs, EVPI/VSS)
-run_stochastic_benders   the engine: (data, options, with_evpi_vss, rel_gap) -> StochasticRun, the fields
-                    of ``extensive.run_stochastic`` (``ef`` None)
+run_stochastic_benders   the engine: (data, options, with_evpi_vss, rel_gap, workers) -> StochasticRun, the
+                    fields of ``extensive.run_stochastic`` (``ef`` None); the worker count goes to the
+                    timings (``benders_workers``), not to the KPIs, which are the same for any W
 DEFAULT_GAP_FRAC    1e-6: the relative gap at which the plan counts as proven optimal (``--gap`` may raise it)
 EXACT_GAP_FRAC      1e-9: the relative gap polishing aims at before the canonical stages
 CUT_TOL_REL         1e-10: a cut is added only where violated by more than this (relative)
@@ -173,6 +192,7 @@ ZIGZAG_AFTER        iterations of plain cutting planes before the trust region i
 KEEP_MODELS_UP_TO   up to this many scenarios the models built for the subproblems are kept and reused
                     for the plan's re-solve (measured at 500: 3.0 GB kept, 1.7 GB not, and 0.1 s a
                     scenario saved); beyond, they are built again one at a time
+STAMP_WHEN_MODELS_KEPT  False: with the models kept (the report re-solves them) stamping is slower end to end, measured
 TR_*                trust-region constants (initial size, growth, shrink, acceptance)
 """
 
@@ -187,6 +207,7 @@ from model import progress
 from model.errors import SolveError
 from model.solve import budget
 from model.solve.highs import SolveResult, SolverOptions, new_highs
+from model.stochastic import parallel
 
 DEFAULT_GAP_FRAC = 1e-6
 EXACT_GAP_FRAC = 1e-9
@@ -197,6 +218,11 @@ AGGREGATE_ABOVE = 2000  # measured: multi-cut is faster at every size tried (ben
 AGGREGATE_GROUPS = 200
 ZIGZAG_AFTER = 10
 KEEP_MODELS_UP_TO = 1000  # scenarios whose Pyomo models are kept for the plan's re-solve (2.7 MB each, measured)
+# Whether to stamp when the models are kept: no. Measured (benchmarks/RESULTS.md, "Stamping"), stamping cuts the
+# time to the proven plan 1.5x (100 scenarios x 36) to 1.8x (200), but with the models kept the report's re-solve
+# then builds every stamped scenario in Pyomo anyway: 0.87x and 0.92x end to end. Without kept models (past
+# KEEP_MODELS_UP_TO, where the re-solve builds every scenario either way) it is 1.3x and 1.4x faster.
+STAMP_WHEN_MODELS_KEPT = False
 TR_INIT_FRAC = 0.1  # initial Delta: this fraction of the largest |x^| (at least TR_MIN_T ... 1 t)
 TR_MIN_T = 1e-6
 TR_ACCEPT = 1e-4
@@ -270,19 +296,29 @@ def _configure(h, options: SolverOptions) -> None:
             h.setOptionValue(k, v)
 
 
-def first_stage_weights(b, probability: float) -> dict[str, np.ndarray]:
+def first_stage_weights(b, probability: float, data=None) -> dict[str, np.ndarray]:
     """The first-stage parts of the canonical criteria of ``model.solve.canonical.tie_break`` for one
     scenario model ``b``, probability-weighted (summing them over the scenarios gives the extensive
-    form's merged first-stage columns' weights)."""
+    form's merged first-stage columns' weights). ``data``: the scenario's CaseData when ``b`` is another
+    scenario of the same structure (a stamped scenario, :mod:`model.stochastic.stamp`); None: ``b.data``."""
+    return first_stage_weights_of(first_stage_keys(b), b.data if data is None else data, probability)
+
+
+def first_stage_keys(b) -> list[tuple]:
+    """(component name, index) of each first-stage variable of the built scenario ``b``, in order."""
+    return [(v.parent_component().local_name, v.index()) for v in b.first_stage_vars]
+
+
+def first_stage_weights_of(keys: list[tuple], data, probability: float) -> dict[str, np.ndarray]:
+    """:func:`first_stage_weights` from the first-stage variables' (name, index) and the scenario's data."""
     from model.solve.canonical import CHINA, generic_weight
 
-    country = {o.id: o.country for o in b.data.case.offers}
-    scen = b.data.scenario or ""
+    country = {o.id: o.country for o in data.case.offers}
+    scen = data.scenario or ""
     p = float(probability)
-    n1 = len(b.first_stage_vars)
+    n1 = len(keys)
     out = {k: np.zeros(n1) for k in ("cn_t", "stock_t", "order_period_t", "generic")}
-    for j, v in enumerate(b.first_stage_vars):
-        name, idx = v.parent_component().local_name, v.index()
+    for j, (name, idx) in enumerate(keys):
         out["generic"][j] = p * generic_weight(scen, name, idx)
         if name == "Purchase_t":
             out["cn_t"][j] = p if country[idx[0]] == CHINA else 0.0
@@ -292,69 +328,126 @@ def first_stage_weights(b, probability: float) -> dict[str, np.ndarray]:
     return out
 
 
-def compile_scenario(d, names_ref: list[str] | None, rows: FirstStageRows, options: SolverOptions):
-    """Build scenario ``d``, compile it once and hand it to a persistent HiGHS.
+@dataclass
+class StandardForm:
+    """One scenario's LP as numpy arrays (``LinearStandardFormCompiler``, mixed form), the arrays a
+    ScenarioLP is made from; a stamped scenario (:mod:`model.stochastic.stamp`) is one of these written
+    from another scenario's of the same structure."""
 
-    Returns (ScenarioLP, first-stage names, their lower and upper bounds, the first-stage criteria
-    weights, the BuiltModel; compiling leaves it as built)."""
+    c: np.ndarray  # objective coefficient per column, kUSD per unit
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray  # -inf: no lower side
+    row_upper: np.ndarray  # +inf: no upper side
+    A: object  # scipy CSC, indices sorted per column
+    offset_kusd: float  # objective constant
+    cols1: np.ndarray  # column of each first-stage variable (master order), -1: not in this LP
+    only1: np.ndarray  # rows whose columns are all first stage
+    columns: list  # VarData per column (of the scenario compiled by Pyomo)
+    rows: list  # RowEntry (constraint data, bound type 0 | -1 | +1) per row
+
+
+def _only_first_stage_rows(A, cols1: np.ndarray) -> np.ndarray:
+    """Rows of ``A`` with at least one column, all of them first stage."""
+    in1 = np.zeros(A.shape[1], dtype=bool)
+    in1[cols1[cols1 >= 0]] = True
+    Ar = A.tocsr()
+    return np.array([i for i in range(A.shape[0]) if Ar.indptr[i + 1] > Ar.indptr[i]
+                     and in1[Ar.indices[Ar.indptr[i]:Ar.indptr[i + 1]]].all()], dtype=np.int32)
+
+
+def standard_form(b) -> StandardForm:
+    """Compile the built scenario ``b`` once to its standard form (``b`` is left as built)."""
     import highspy
     import pyomo.environ as pyo
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    from model.components.build import build_scenario_model
-
-    b = build_scenario_model(d, name=d.scenario)
-    fsv = b.first_stage_vars
-    names = [v.getname(fully_qualified=False) for v in fsv]
-    if names_ref is not None and names != names_ref:
-        raise ValueError(f"scenario {d.scenario!r} has different first-stage variables from the first scenario")
     sf = LinearStandardFormCompiler().write(b.model, mixed_form=True, set_sense=None)
     if sf.objectives[0].sense != pyo.minimize:
         raise ValueError("a scenario objective must be minimised")
     inf = highspy.kHighsInf
-    n, nr = len(sf.columns), len(sf.rows)
+    n = len(sf.columns)
     lb = np.array([-inf if v.lb is None else v.lb for v in sf.columns], dtype=float)
     ub = np.array([inf if v.ub is None else v.ub for v in sf.columns], dtype=float)
     rhs = np.asarray(sf.rhs, dtype=float)
     bt = np.array([r.bound_type for r in sf.rows], dtype=int)
-    row_lo = np.where(bt <= 0, rhs, -inf)  # 0: equality, -1: >=
-    row_hi = np.where(bt >= 0, rhs, inf)  # 0: equality, +1: <=
     A = sf.A.tocsc()
     A.sort_indices()
     c = np.asarray(sf.c.toarray()).ravel() if n else np.zeros(0)
     pos = {id(v): j for j, v in enumerate(sf.columns)}
-    cols1 = np.array([pos.get(id(v), -1) for v in fsv], dtype=np.int64)
+    cols1 = np.array([pos.get(id(v), -1) for v in b.first_stage_vars], dtype=np.int64)
+    return StandardForm(c=c, col_lower=lb, col_upper=ub, row_lower=np.where(bt <= 0, rhs, -inf),  # 0: ==, -1: >=
+                        row_upper=np.where(bt >= 0, rhs, inf), A=A,  # +1: <=
+                        offset_kusd=float(sf.c_offset[0]) if len(sf.c_offset) else 0.0, cols1=cols1,
+                        only1=_only_first_stage_rows(A, cols1), columns=list(sf.columns), rows=list(sf.rows))
+
+
+def scenario_lp(d, f: StandardForm, rows: FirstStageRows, options: SolverOptions) -> ScenarioLP:
+    """Scenario ``d``'s persistent HiGHS holding the standard form ``f``; its rows of first-stage columns
+    only are added to ``rows``."""
+    import highspy
+
+    A, cols1 = f.A, f.cols1
+    n, nr = A.shape[1], A.shape[0]
     present = cols1 >= 0
-    cost1 = np.zeros(len(fsv))
-    cost1[present] = c[cols1[present]]
-    lb1 = np.array([-inf if v.lb is None else v.lb for v in fsv], dtype=float)
-    ub1 = np.array([inf if v.ub is None else v.ub for v in fsv], dtype=float)
+    cost1 = np.zeros(len(cols1))
+    cost1[present] = f.c[cols1[present]]
     master_of = np.full(n, -1, dtype=np.int64)
     master_of[cols1[present]] = np.nonzero(present)[0]
-    Ar = A.tocsr()
-    in1 = master_of >= 0
-    only1 = []
-    for i in range(nr):
-        cs = Ar.indices[Ar.indptr[i]:Ar.indptr[i + 1]]
-        if len(cs) and in1[cs].all():
-            only1.append(i)
-            rows.add(master_of[cs], Ar.data[Ar.indptr[i]:Ar.indptr[i + 1]], row_lo[i], row_hi[i])
+    if len(f.only1):
+        Ar = A.tocsr()
+        for i in f.only1:
+            cs = Ar.indices[Ar.indptr[i]:Ar.indptr[i + 1]]
+            rows.add(master_of[cs], Ar.data[Ar.indptr[i]:Ar.indptr[i + 1]], f.row_lower[i], f.row_upper[i])
     h = new_highs()
     _configure(h, options)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, nr
-    lp.col_cost_ = c
-    lp.col_lower_, lp.col_upper_ = lb, ub
-    lp.row_lower_, lp.row_upper_ = row_lo, row_hi
+    lp.col_cost_ = f.c
+    lp.col_lower_, lp.col_upper_ = f.col_lower, f.col_upper
+    lp.row_lower_, lp.row_upper_ = f.row_lower, f.row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
     h.passModel(lp)
-    sub = ScenarioLP(name=d.scenario, probability=float(d.probability), highs=h, cols1=cols1, cost1_kusd=cost1,
-                     offset_kusd=float(sf.c_offset[0]) if len(sf.c_offset) else 0.0,
-                     only_first_rows=np.array(only1, dtype=np.int32), n_columns=n, n_rows=nr, n_nonzeros=int(A.nnz))
-    return sub, names, lb1, ub1, first_stage_weights(b, d.probability), b
+    return ScenarioLP(name=d.scenario, probability=float(d.probability), highs=h, cols1=cols1, cost1_kusd=cost1,
+                      offset_kusd=f.offset_kusd, only_first_rows=np.asarray(f.only1, dtype=np.int32), n_columns=n,
+                      n_rows=nr, n_nonzeros=int(A.nnz))
+
+
+def first_stage_bounds(b) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the first-stage variables of the built scenario ``b`` (their units)."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    fsv = b.first_stage_vars
+    return (np.array([-inf if v.lb is None else v.lb for v in fsv], dtype=float),
+            np.array([inf if v.ub is None else v.ub for v in fsv], dtype=float))
+
+
+def compile_built(d, names_ref: list[str] | None, rows: FirstStageRows, options: SolverOptions, sets=None):
+    """Build scenario ``d`` in Pyomo, compile it once and hand it to a persistent HiGHS: what
+    :func:`compile_scenario` returns, and its StandardForm (the template of a stamp group). ``sets``:
+    ``build_sets(d)`` when already made (None: made here)."""
+    from model.components.build import build_scenario_model
+
+    b = build_scenario_model(d, sets=sets, name=d.scenario)
+    names = [v.getname(fully_qualified=False) for v in b.first_stage_vars]
+    if names_ref is not None and names != names_ref:
+        raise ValueError(f"scenario {d.scenario!r} has different first-stage variables from the first scenario")
+    f = standard_form(b)
+    sub = scenario_lp(d, f, rows, options)
+    lb1, ub1 = first_stage_bounds(b)
+    return sub, names, lb1, ub1, first_stage_weights(b, d.probability), b, f
+
+
+def compile_scenario(d, names_ref: list[str] | None, rows: FirstStageRows, options: SolverOptions):
+    """Build scenario ``d``, compile it once and hand it to a persistent HiGHS.
+
+    Returns (ScenarioLP, first-stage names, their lower and upper bounds, the first-stage criteria
+    weights, the BuiltModel; compiling leaves it as built)."""
+    return compile_built(d, names_ref, rows, options)[:6]
 
 
 def _run(h, deadline: float | None) -> str:
@@ -658,10 +751,16 @@ class Decomposition:
     """The subproblems, the master and the loop's state (module docstring)."""
 
     def __init__(self, cases, options: SolverOptions, aggregate: int | None = None, trust_region: bool | None = None,
-                 keep_models: bool | None = None):
+                 keep_models: bool | None = None, workers: int = 1, stamp: bool | None = None):
         self.cases, self.options = list(cases), options
         self.keep_models = len(self.cases) <= KEEP_MODELS_UP_TO if keep_models is None else keep_models
-        self.builts: list = []
+        # stamp scenarios of one structure (model.stochastic.stamp); False: Pyomo for each; None: stamp exactly
+        # when the models are not kept (STAMP_WHEN_MODELS_KEPT)
+        self.stamp = (STAMP_WHEN_MODELS_KEPT or not self.keep_models) if stamp is None else bool(stamp)
+        self.stamp_info: dict = {}
+        self.workers = int(workers)
+        self.pool = None  # the subproblem pool (model.stochastic.parallel), opened by build()
+        self.builts: list = []  # W = 1: the scenarios' Pyomo models kept for the plan's re-solve
         self.risk = self.cases[0].case.risk
         self.lam, self.alpha = float(self.risk.risk_weight_lambda), float(self.risk.cvar_alpha)
         self.aggregate, self.trust_region = aggregate, trust_region
@@ -674,39 +773,42 @@ class Decomposition:
 
     # ---- build
     def build(self) -> None:
+        """Build every scenario's subproblem through the pool (in parallel for W >= 2) and the master;
+        the bounds, weights and first-stage rows are merged in scenario order whatever W is. With
+        ``stamp`` (the default) the first two scenarios of each structure are built by Pyomo and the
+        others stamped into the first's standard form (:mod:`model.stochastic.stamp`; a group whose
+        check fails is built by Pyomo, ``stamp_info["note"]`` says so)."""
         opts, S = self.options, len(self.cases)
         self.rows = FirstStageRows()
-        self.subs: list[ScenarioLP] = []
         names, lb1, ub1, weights = None, None, None, None
-        deadline = budget.deadline_s(opts)
+        self.pool = parallel.open_pool(self.cases, opts, self.workers, self.keep_models, self.stamp)
+        self.subs = self.pool.subs  # ScenarioLP (W = 1) or parallel.ScenarioHead, in scenario order
+        self.builts = getattr(self.pool, "builts", [])
         with progress.phase(f"building the Benders subproblems of {S:,} scenarios", total=S,
                             key="building the Benders subproblems") as shown:
-            for i, d in enumerate(self.cases):
-                budget.check(opts, "while building the Benders subproblems", lambda: f"{i:,} of {S:,} scenarios built")
-                sub, names, lo, hi, w, b = compile_scenario(d, names, self.rows, opts)
-                if self.keep_models:
-                    self.builts.append(b)
-                try:
-                    wait_and_see(sub, deadline)
-                except _Stopped:
-                    raise budget.out_of_time(opts, "while solving each scenario with its first stage free",
-                                             f"{i:,} of {S:,} scenarios done") from None
-                self.subs.append(sub)
+            for b in self.pool.build(self.rows, shown.advance):
+                if names is not None and b.names != names:
+                    raise ValueError(f"scenario {b.head.name!r} has different first-stage variables from the first scenario")
                 if lb1 is None:
-                    lb1, ub1, weights = lo, hi, w
+                    names, lb1, ub1, weights = b.names, b.lb1, b.ub1, b.weights
                 else:
-                    lb1, ub1 = np.maximum(lb1, lo), np.minimum(ub1, hi)
-                    weights = {k: weights[k] + w[k] for k in weights}
-                shown.advance()
+                    lb1, ub1 = np.maximum(lb1, b.lb1), np.minimum(ub1, b.ub1)
+                    weights = {k: weights[k] + b.weights[k] for k in weights}
         if np.any(lb1 > ub1 + POINT_TOL):
             j = int(np.argmax(lb1 - ub1))
             raise SolveError(f"first-stage decision {names[j]} has no value within every scenario's bounds",
                              termination="Infeasible")
+        self.stamp_info = self.pool.stamp_info()
         self.names, self.weights = names, weights
         self.n1 = len(names)
         self.groups = _groups(S, self.lam, self.aggregate)
         self.master = Master(lb1, np.maximum(ub1, lb1), self.rows, self.subs, self.groups, self.lam, self.alpha, opts)
         self.build_s = time.perf_counter() - self.t0
+
+    def close(self, force: bool = False) -> None:
+        """End the pool's workers (W >= 2; nothing for W = 1). ``force``: at once (an exception is unwinding)."""
+        if self.pool is not None:
+            self.pool.close(force=force)
 
     # ---- one evaluation of every scenario at x
     def evaluate(self, x: np.ndarray, theta: np.ndarray | None, deadline: float | None, add: bool = True):
@@ -733,15 +835,20 @@ class Decomposition:
         return _risk(totals, m.p, self.alpha, self.lam), cuts
 
     def _solve_all(self, x: np.ndarray, deadline: float | None, Q: np.ndarray, Gs: np.ndarray) -> bool:
-        """Every subproblem at ``x``: Q and subgradients into ``Q``, ``Gs``; False (feasibility cuts added)
-        if a scenario rejects ``x``."""
+        """Every subproblem at ``x`` (through the pool): Q and subgradients into ``Q``, ``Gs``; False
+        (feasibility cuts added, in scenario order) if a scenario rejects ``x``."""
+        r = self.pool.solve(x, deadline, gradients=True, cuts=True)
         feasible = True
-        for s, sub in enumerate(self.subs):
-            status, q, g = solve_at(sub, x, deadline)
+        for s, status in enumerate(r.status):
+            sub = self.subs[s]
             if status == "Optimal":
-                Q[s], Gs[s] = q, g
-            elif status in ("Infeasible", "Primal infeasible or unbounded"):
-                cut = feasibility_cut(sub, x, self.options, deadline)
+                Q[s], Gs[s] = r.Q_kusd[s], r.G[s]
+            elif status == parallel.STOPPED:
+                raise _Stopped()
+            elif status in parallel.INFEASIBLE:
+                cut = r.cuts.get(s)
+                if isinstance(cut, parallel.CutFailed):
+                    raise SolveError(cut.message, termination=cut.termination)
                 if cut is None:
                     raise SolveError(f"scenario {sub.name}: HiGHS calls the subproblem infeasible but its elastic "
                                      f"LP finds no infeasibility (numerical trouble; try --engine ef)", termination="error")
@@ -750,7 +857,6 @@ class Decomposition:
                 feasible = False
             else:
                 raise SolveError(f"scenario {sub.name}: subproblem ended '{status}'", termination=status)
-            progress.advance()
         return feasible
 
     def _record(self, it: int) -> None:
@@ -912,17 +1018,19 @@ class Decomposition:
         x = np.clip(np.array([first_stage[n] for n in self.names], dtype=float), m.lb1, m.ub1)
         if self.rows.violation(x) > POINT_TOL:
             raise SolveError("the first stage breaks a constraint of its own decisions", termination="Infeasible")
-        deadline, Q = budget.deadline_s(self.options), np.zeros(len(self.subs))
-        for s, sub in enumerate(self.subs):
-            try:
-                status, Q[s], _ = solve_at(sub, x, deadline)
-            except _Stopped:
+        r = self.pool.solve(x, budget.deadline_s(self.options), gradients=False, cuts=False)
+        for s, status in enumerate(r.status):
+            if status == parallel.STOPPED:
                 raise budget.out_of_time(self.options, "while re-solving the scenarios with the plan's first stage fixed",
-                                         f"{s:,} of {len(self.subs):,} scenarios done", outcome=None) from None
+                                         f"{s:,} of {len(self.subs):,} scenarios done", outcome=None)
             if status != "Optimal":
-                raise SolveError(f"scenario {sub.name}: '{status}' with this first stage", termination=status)
-            progress.advance()
-        return m.C1 @ x + Q + m.off
+                raise SolveError(f"scenario {self.subs[s].name}: '{status}' with this first stage", termination=status)
+        return m.C1 @ x + r.Q_kusd + m.off
+
+    def evaluate_plan(self, first_stage: dict[str, float], options: SolverOptions):
+        """(Evaluation, scenario 0's first-stage cost kUSD): every scenario re-solved with ``first_stage``
+        held (:func:`evaluate_plan`), where its subproblem lives (the models built for it reused)."""
+        return self.pool.plan(first_stage, options)
 
     def sizes(self) -> dict:
         m = self.master
@@ -933,19 +1041,35 @@ class Decomposition:
 
 def decompose(cases, options: SolverOptions, rel_gap: float | None = None, aggregate: int | None = None,
               trust_region: bool | None = None, x0: dict[str, float] | None = None,
-              keep_models: bool | None = None) -> BendersOutcome:
+              keep_models: bool | None = None, workers: int = 1, stamp: bool | None = None) -> BendersOutcome:
     """Build the subproblems and run the loop, polishing and canonical stages within the time budget.
 
     ``x0``: the warm start by variable name (None: the expected-value plan's first stage).
     ``aggregate``: the number of cut groups (None: multi-cut up to AGGREGATE_ABOVE scenarios).
     ``trust_region``: True from the first iteration, False never, None after ZIGZAG_AFTER iterations.
     ``keep_models``: keep each scenario's Pyomo model for the plan's re-solve (None: up to KEEP_MODELS_UP_TO
-    scenarios)."""
+    scenarios). ``workers``: processes holding the subproblems (:mod:`model.stochastic.parallel`; 1: this
+    one). The outcome's decomposition keeps them for :func:`plan_run`, which ends them; on any exception
+    they are ended here. ``stamp``: stamp the scenarios of one structure (:mod:`model.stochastic.stamp`;
+    False: build every one in Pyomo)."""
+    opened: list = []
+    try:
+        return _decompose(cases, options, rel_gap, aggregate, trust_region, x0, keep_models, workers, opened, stamp)
+    except BaseException:  # Ctrl-C and SIGTERM included: no worker outlives a failed decomposition
+        for dec in opened:
+            dec.close(force=True)
+        raise
+
+
+def _decompose(cases, options, rel_gap, aggregate, trust_region, x0, keep_models, workers, opened: list,
+               stamp: bool | None = None) -> BendersOutcome:
     from model.stochastic.extensive import _expected_value_plan
 
     options = budget.start(options)
     target = DEFAULT_GAP_FRAC if not rel_gap or rel_gap <= 0 else float(rel_gap)
-    dec = Decomposition(cases, options, aggregate=aggregate, trust_region=trust_region, keep_models=keep_models)
+    dec = Decomposition(cases, options, aggregate=aggregate, trust_region=trust_region, keep_models=keep_models,
+                        workers=workers, stamp=stamp)
+    opened.append(dec)
     dec.build()
     if x0 is None:
         budget.check(options, "before the expected-value plan (the Benders warm start)")
@@ -1056,10 +1180,12 @@ STATUS_NOTE = {
 
 def run_stochastic_benders(data, options: SolverOptions = SolverOptions(), with_evpi_vss: bool = True,
                            rel_gap: float | None = None, aggregate: int | None = None,
-                           trust_region: bool | None = None):
+                           trust_region: bool | None = None, workers: int = 1, stamp: bool | None = None):
     """The two-stage plan of ``data`` by Benders decomposition: a StochasticRun with the fields of
     ``extensive.run_stochastic`` (``ef`` None). ``rel_gap``: the target relative gap (None or 0:
-    DEFAULT_GAP_FRAC)."""
+    DEFAULT_GAP_FRAC). ``workers``: processes holding the subproblems (``--workers``; the same plan,
+    bounds and iterations for any count, :mod:`model.stochastic.parallel`). ``stamp``: stamp the
+    scenarios of one structure instead of building each (:mod:`model.stochastic.stamp`; the same plan)."""
     from model.input.scenarios import scenario_cases
 
     options = budget.start(options)
@@ -1067,16 +1193,27 @@ def run_stochastic_benders(data, options: SolverOptions = SolverOptions(), with_
     with progress.phase("generating the scenarios"):
         cases = scenario_cases(data)
     budget.check(options, "while generating the scenarios", f"{len(cases):,} generated")
-    out = decompose(cases, options, rel_gap=rel_gap, aggregate=aggregate, trust_region=trust_region)
+    out = decompose(cases, options, rel_gap=rel_gap, aggregate=aggregate, trust_region=trust_region, workers=workers,
+                    stamp=stamp)
     return plan_run(cases, out, options, with_evpi_vss, rel_gap, t0)
 
 
 def plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss: bool = True,
              rel_gap: float | None = None, t0: float | None = None):
     """The StochasticRun of a decomposition's outcome: the plan re-solved per scenario, metrics,
-    ``solver.benders`` KPIs, EVPI and VSS from the subproblems (``extensive._evpi_vss``)."""
-    import pyomo.environ as pyo
+    ``solver.benders`` KPIs, EVPI and VSS from the subproblems (``extensive._evpi_vss``). The
+    decomposition's workers (W >= 2) end when it returns or raises."""
+    dec = out.decomposition
+    try:
+        return _plan_run(cases, out, options, with_evpi_vss, rel_gap, t0)
+    except BaseException:
+        dec.close(force=True)
+        raise
+    finally:
+        dec.close()
 
+
+def _plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss: bool, rel_gap, t0):
     from model.stochastic.extensive import StochasticRun, _evpi_vss, cvar, expected_cost_gaps, risk_value
 
     t0 = time.perf_counter() if t0 is None else t0
@@ -1086,7 +1223,7 @@ def plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss: 
     try:
         with progress.phase("re-solving every scenario with the plan's first stage", total=len(cases),
                             key="re-solving every scenario with the plan's first stage"):
-            ev = evaluate_plan(cases, out.first_stage, options, out.decomposition.builts)
+            ev, first_stage_cost = out.decomposition.evaluate_plan(out.first_stage, options)
     except SolveError as e:
         if budget.is_time_limit(e):
             raise SolveError(f"{e}: Benders found a plan but it could not be re-solved in every scenario; no plan "
@@ -1108,7 +1245,7 @@ def plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss: 
         "objective_kusd": plan,
         "expected_cost_kusd": float(probs @ totals),
         "cvar_cost_kusd": cvar(totals, probs, risk.cvar_alpha),
-        "first_stage_cost_kusd": float(pyo.value(ev.built0.model.FirstStageCost_kusd)),
+        "first_stage_cost_kusd": first_stage_cost,
         "scenario_total_kusd": totals.tolist(),
         "best_bound_kusd": bound,
         "gap_frac": gap,
@@ -1123,7 +1260,9 @@ def plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss: 
     timings = {"build_s": round(out.build_s, 4), "benders_s": round(out.loop_s, 4),
                "benders_master_s": round(out.master_s, 4), "benders_subproblems_s": round(out.subproblem_s, 4),
                "extract_s": round(t3 - t2, 4),
-               "benders_iteration_s": [round(i.seconds, 3) for i in out.iterations]}
+               "benders_iteration_s": [round(i.seconds, 3) for i in out.iterations],
+               "benders_workers": out.decomposition.pool.workers,  # here, not in the KPIs: they are the same for any W
+               "benders_stamp": out.decomposition.stamp_info}  # groups, stamped, built, note (model.stochastic.stamp)
     if with_evpi_vss and termination != "time_limit":
         t4 = time.perf_counter()
         dec = out.decomposition

@@ -280,6 +280,37 @@ case("unknown_supplier_in_scenario", "unknown reference", "scenarios.listed[cut]
      "'Lynas'", "a known supplier of an offer",
      mutate=setitem(["scenarios", "listed", 1, "effects", 0, "select"], {"suppliers": ["Lynas"]}))
 
+# several plants (issue 15): the valid case as two plants (`plant`, whose capacity is the CSV's `plant` column,
+# and `p2`), every entry naming its plant, then one defect
+
+
+def two_plants(then=None):
+    def f(raw):
+        p = raw.pop("plant")
+        raw["plants"] = [dict(p, id="plant", country="US"),
+                         {"id": "p2", "country": "JP", "capacity_t_per_period": 10, "yield_frac": 0.8}]
+        for key in ("streams", "offers", "stockpile", "magnet_stock", "recycling_routes"):
+            for x in raw.get(key, []):
+                x["plant"] = "plant"
+        if then is not None:
+            then(raw)
+    return f
+
+
+case("plants_and_plant", "plants", "plants", "'given'", "a `plant` block or a `plants` list, not both",
+     mutate=two_plants(setitem(["plant"], {"yield_frac": 0.8})))
+case("plant_missing_on_stream", "plants", "streams[civ].plant", "'(blank)'", "the plant it belongs to",
+     mutate=two_plants(delitem(["streams", 0, "plant"])))
+case("plant_unknown_on_offer", "plants", "offers[a_ox_spot].plant", "'p3'", "a known plant",
+     mutate=two_plants(setitem(["offers", 0, "plant"], "p3")))
+case("plant_grade_unknown", "plants", "plants[p2].grades", "'H'", "a known grade",
+     mutate=two_plants(setitem(["plants", 1, "grades"], ["H"])))
+case("transfer_to_itself", "plants", "transfers[l1].to_plant", "'plant'", "a plant other than from_plant",
+     mutate=two_plants(setitem(["transfers"], [{"id": "l1", "from_plant": "plant", "to_plant": "plant"}])))
+case("transfer_lead_beyond_horizon", "plants", "transfers[l1].lead_time_periods", "4", "fewer than the 4 periods",
+     mutate=two_plants(setitem(["transfers"], [{"id": "l1", "from_plant": "plant", "to_plant": "p2",
+                                                "lead_time_periods": 4}])))
+
 # dates outside the horizon
 case("licence_valid_from_outside", "date outside horizon", "licence_rules[b_oy_cbc].valid_from", "'2026-12'",
      "a month inside the horizon", mutate=setitem(["licence_rules", 1, "valid_from"], "2026-12"))
