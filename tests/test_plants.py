@@ -239,3 +239,37 @@ def test_bad_plant_inputs_are_one_line_each(edit, field, expected):
         make(raw)
     lines = [str(i) for i in e.value.issues if field in str(i)]
     assert lines and expected in lines[0], [str(i) for i in e.value.issues]
+
+
+def test_reports_show_results_per_plant_and_licences_by_exporter_and_customer():
+    """The destination case above: summary.md has a row per plant (us makes 10 t on 5 t of B, jp 10 t on A) and
+    a row per licence saying whom it was granted to and where it applies; report.html has both sections."""
+    from model.report.html import render_html
+    from model.report.markdown import summary_markdown
+    from model.report.plants_view import licence_table, plant_table
+
+    raw = two_plants()
+    raw["offers"] += [offer("b_us", "us", "B", 6.0), offer("b_jp", "jp", "B", 6.0)]
+    raw["company"] = {"customer_id": "acme"}
+    raw["licence_rules"] = [
+        {"id": "no_b_to_japan", "origin_groups": ["B"], "materials": ["ox"], "end_uses": ["civil"],
+         "regime": "prohibited", "destination_countries": ["JP"]},
+        {"id": "b_general_named", "origin_groups": ["B"], "materials": ["ox"], "end_uses": ["civil"], "regime": "general",
+         "suppliers": ["SB"], "customers": ["acme"], "quota_t_per_period": 100,
+         "renewal": {"every_periods": 1, "first_due": "2027-01"}}]
+    raw["risk"]["non_anticipative_periods"] = 1  # the orders of period 1 are decided now: "Orders to place now"
+    run = solve(raw)
+    pl = plant_table(run).set_index("plant")
+    assert pl.loc["us", "made (t)"] == approx(10.0) and pl.loc["jp", "made (t)"] == approx(10.0)
+    assert pl.loc["jp", "country"] == "JP" and pl.loc["us", "fill rate (%)"] == approx(100.0)
+    lic = licence_table(run).set_index("licence")
+    assert lic.loc["no_b_to_japan", "destinations"] == "JP"
+    assert lic.loc["no_b_to_japan", "for this company"] == "applies at jp"
+    assert lic.loc["b_general_named", "exporters"] == "SB" and lic.loc["b_general_named", "customers"] == "acme"
+    assert lic.loc["b_general_named", "renewal"] == "every 1 periods, first due 2027-01; renewed"
+    assert lic.loc["b_general_named", "ordered under it (t)"] == "5.00"  # b_us's 5 t; b_jp's B cannot be used at jp
+    md = summary_markdown(run)
+    assert "## Results per plant" in md and "## Licences by exporter and customer" in md
+    assert "| deliver to |" in md
+    page = render_html(run, {})
+    assert 'id="plants"' in page and 'id="licences"' in page

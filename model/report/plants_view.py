@@ -82,11 +82,11 @@ def _window(case, r) -> str:
     return f"{lab(r.valid_from, 'start')} to {lab(r.valid_to, 'end')}"
 
 
-def _renewal(case, r, T: int) -> str:
+def _renewal(case, r, periods) -> str:
     if r.renewal is None:
         return "-"
-    due = renewal_due_periods(case, r, T)
-    first = f", first due period {due[0]}" if due else ""
+    due = renewal_due_periods(case, r, len(periods))
+    first = f", first due {periods[due[0] - 1]}" if due else ""
     return f"every {r.renewal.every_periods} periods{first}; " + ("renewed" if r.renewal.renewed else "lapses when due")
 
 
@@ -128,7 +128,7 @@ def licence_table(run) -> pd.DataFrame:
             "customers": _listed(r.customers) + (" (validated end users only)" if r.validated_end_users_only else ""),
             "destinations": _listed(r.destination_countries),
             "covers": f"{'/'.join(r.origin_groups)} {'/'.join(r.materials)} for {'/'.join(r.end_uses)}",
-            "in force": _window(case, r), "renewal": _renewal(case, r, data.T), "quota (t/period)": quota,
+            "in force": _window(case, r), "renewal": _renewal(case, r, data.periods), "quota (t/period)": quota,
             "ordered under it (t)": "-" if got is None else f"{got:,.2f}", "for this company": _admits(case, r),
         })
     df = pd.DataFrame(rows)
