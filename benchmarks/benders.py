@@ -24,7 +24,9 @@ solutions; EVPI and VSS only with ``--evpi-vss``):
   ``benders:w=2``); the first engine is the reference of the ratio columns, so ``ef / benders:w=2``,
   or with ``--no-ef`` and ``--engines benders``, ``benders:w=1 / benders:w=2`` is the speed-up.
   ``nostamp`` builds every scenario in Pyomo instead of stamping the scenarios of one structure
-  (:mod:`model.stochastic.stamp`): ``--engines benders:nostamp,benders`` gives the stamping speed-up.
+  (:mod:`model.stochastic.stamp`), ``stamp`` stamps even with the models kept (by default Benders stamps
+  only when it does not keep them, past 1,000 scenarios): ``--engines benders:nostamp,benders:stamp`` gives
+  the stamping speed-up.
   ``--loop-only`` stops a Benders run after the decomposition (the loop's figures only: no
   per-scenario plans).
 
@@ -109,6 +111,8 @@ def _engine(spec: str) -> tuple[str, dict]:
             kw["workers"] = int(o[2:])
         elif o == "nostamp":
             kw["stamp"] = False
+        elif o == "stamp":
+            kw["stamp"] = True
         else:
             raise SystemExit(f"unknown engine option {o!r} in {spec!r}")
     return name, kw
