@@ -142,11 +142,7 @@ def check_references(case: CaseInput, file: str) -> list[InputIssue]:
     for sp in case.stockpile:
         f = f"stockpile[{sp.element}]"
         known(f"{f}.element", sp.element, elements, "element")
-        for g in sp.initial_t_by_origin:
-            known(f"{f}.initial_t_by_origin", g, groups, "origin group")
-        init = sum(sp.initial_t_by_origin.values())
-        if init > sp.capacity_t + 1e-9:
-            bad(f"{f}.initial_t_by_origin", round(init, 6), f"a total within capacity_t {sp.capacity_t}")
+        _initial_stock(f, sp, groups, bad, known)
         if sp.terminal_min_t is not None and sp.terminal_min_t > sp.capacity_t + 1e-9:
             bad(f"{f}.terminal_min_t", sp.terminal_min_t, f"at most capacity_t {sp.capacity_t}")
 
@@ -230,6 +226,17 @@ def _check_plants(case: CaseInput, bad, known) -> None:
         bad("magnet_stock grade", d, "one entry per grade and plant (this one appears more than once)")
 
 
+def _initial_stock(f: str, store, groups: set, bad, known) -> float:
+    """A store's ``initial_t_by_origin`` (element stockpile or finished magnets): known origin groups, a total
+    within ``capacity_t``; returns the total, t."""
+    for g in store.initial_t_by_origin:
+        known(f"{f}.initial_t_by_origin", g, groups, "origin group")
+    init = sum(store.initial_t_by_origin.values())
+    if init > store.capacity_t + 1e-9:
+        bad(f"{f}.initial_t_by_origin", round(init, 6), f"a total within capacity_t {store.capacity_t}")
+    return init
+
+
 def _check_grants_and_magnet_stock(case: CaseInput, bad, known) -> None:
     """Named licences and renewals (licence_rules[].suppliers/customers/renewal), magnet stock, orders in transit."""
     outside = f"a month inside the horizon starting {case.horizon.start_month} ({case.horizon.periods} periods)"
@@ -258,11 +265,7 @@ def _check_grants_and_magnet_stock(case: CaseInput, bad, known) -> None:
     for x in case.magnet_stock:
         f = f"magnet_stock[{x.grade}]"
         known(f"{f}.grade", x.grade, grades, "grade")
-        for g in x.initial_t_by_origin:
-            known(f"{f}.initial_t_by_origin", g, groups, "origin group")
-        init = sum(x.initial_t_by_origin.values())
-        if init > x.capacity_t + 1e-9:
-            bad(f"{f}.initial_t_by_origin", round(init, 6), f"a total within capacity_t {x.capacity_t}")
+        init = _initial_stock(f, x, groups, bad, known)
         if init > 0 and len(magnets.get(x.grade, [])) != 1:
             bad(f"{f}.initial_t_by_origin", round(init, 6),
                 f"initial stock only for a grade with exactly one material of kind magnet (this one has "
