@@ -42,7 +42,10 @@ holds for every ``x`` (an LP value function lies above its tangents). The **mast
         + \lambda \Big(\eta + \frac{1}{1-\alpha} \sum_s p_s u_s\Big)
 
 subject to the rows of every scenario whose columns are all first stage (found in each scenario's
-standard form, duplicates dropped; free rows in the subproblems), the first-stage bounds (intersected
+standard form, duplicates dropped; free rows in the subproblems), the rows a scenario's *pinned*
+columns imply (a second-stage column an equality fixes to the first stage, a contract's later
+reservation as the sum of its tranches: its capacity and band rows bind the first stage alone,
+:func:`implied_first_stage_rows`), the first-stage bounds (intersected
 over the scenarios), the cuts, the *wait-and-see rows* ``c1_s x + theta_s >= WS_s - k_s`` (``WS_s``,
 the scenario solved alone with its first stage free, is below its total whatever ``x``, so the master
 is bounded from the first iteration) and, when ``lambda > 0``, the tail rows
