@@ -179,6 +179,122 @@ def solve(m: pyo.ConcreteModel, options: SolverOptions = SolverOptions(), equal_
     raise ValueError(f"unknown solver path {options.path!r} (expected stdform or persistent)")
 
 
+@dataclass
+class ArrayLP:
+    """An LP as HiGHS takes it, already a minimisation: ``min c x + offset`` subject to
+    ``row_lo <= A x <= row_hi`` and ``lb <= x <= ub`` (A scipy CSC with sorted indices)."""
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    A: object
+    offset: float = 0.0
+
+
+@dataclass
+class ArraySolution:
+    """What :func:`solve_lp` found: column values (the canonical plan's when it was applied), row duals
+    of the LP as given (one-sided on the limit rows), the canonical stage's dict and the seconds of each part."""
+
+    x: np.ndarray
+    row_dual: np.ndarray
+    objective: float  # c x + offset at the optimum HiGHS stopped at (before the canonical stages)
+    canonical: dict | None
+    pass_s: float
+    solve_s: float
+    canonical_s: float
+    marginal_s: float
+
+
+def solve_lp(lp: ArrayLP, options: SolverOptions, limit=None, criteria=None, on_infeasible=None) -> ArraySolution:
+    """Hand ``lp`` to a new HiGHS, solve it, check the termination and, with a tie-break, make the plan
+    canonical and the limit rows' duals one-sided (:mod:`model.solve.canonical`).
+
+    ``limit``: bool per row, the rows whose marginal values are reported (None: no tie-break);
+    ``criteria()``: the canonical criteria per column (``canonical.column_criteria``), called only when
+    needed; ``on_infeasible(h)``: (conflict rows, conflict bounds) of an infeasible LP, for the error."""
+    import highspy
+
+    from model import progress
+    from model.solve import budget
+
+    t0 = time.perf_counter()
+    n, nr = len(lp.c), len(lp.row_lo)
+    A, c = lp.A, lp.c
+    h = new_highs()
+    for k, v in options.highs_options().items():
+        h.setOptionValue(k, v)
+    hl = highspy.HighsLp()
+    hl.num_col_ = n
+    hl.num_row_ = nr
+    hl.col_cost_ = c
+    hl.col_lower_ = lp.lb
+    hl.col_upper_ = lp.ub
+    hl.row_lower_ = lp.row_lo
+    hl.row_upper_ = lp.row_hi
+    hl.offset_ = float(lp.offset)
+    hl.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    hl.a_matrix_.start_ = A.indptr.astype(np.int32)
+    hl.a_matrix_.index_ = A.indices.astype(np.int32)
+    hl.a_matrix_.value_ = A.data.astype(float)
+    h.passModel(hl)
+    t1 = time.perf_counter()
+    tie = limit is not None
+    deadline = budget.deadline_s(options)
+    try:  # the time left now; a plan solve keeps a share of it for the canonical stage and what follows
+        budget.set_highs_limit(h, deadline, budget.MAIN_SOLVE_SHARE if tie else 1.0)
+    except budget.Expired:
+        raise budget.out_of_time(options, "while handing the model to HiGHS") from None
+    with progress.phase(f"solving with HiGHS ({n:,} columns, {nr:,} rows)", key="solving with HiGHS"):
+        h.run()
+    t2 = time.perf_counter()
+    status = h.modelStatusToString(h.getModelStatus())
+    if status in ("Infeasible", "Primal infeasible or unbounded"):
+        err = _fail("Infeasible" if status == "Infeasible" else status)
+        if on_infeasible is not None:
+            err.conflict_rows, err.conflict_bounds = on_infeasible(h)
+        raise err
+    if status != "Optimal":
+        raise _fail(status)
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    row_dual = np.asarray(sol.row_dual)
+    objective = float(h.getInfo().objective_function_value)
+    canonical, canonical_s, marginal_s = None, 0.0, 0.0
+    if tie:
+        from model.solve import canonical as can
+
+        tm = time.perf_counter()
+        tau = can.TAU_REL * max(1.0, float(np.abs(c).max()) if n else 1.0)
+        try:
+            if budget.expired(options):
+                raise budget.Expired("before the one-sided marginal values")
+            with progress.phase("one-sided marginal values"):
+                row_dual, n_degenerate = can.one_sided_duals(h, limit, tau, deadline=deadline)
+        except budget.Expired as e:  # the main solve's LP duals and vertex stand
+            tc = time.perf_counter()
+            canonical = can.skipped(f"{budget.limit_text(options)} reached {e}", marginal_values_done=False)
+        else:
+            tc = time.perf_counter()
+            crit = criteria()
+            z = objective - hl.offset_
+            try:
+                with progress.phase("canonical plan among the equally cheap ones"):
+                    x_can, info = can.canonical_plan(h, A, c, crit, z, threads=options.threads, deadline=deadline)
+            except budget.Expired as e:
+                canonical = can.skipped(f"{budget.limit_text(options)} reached {e}", marginal_values_done=True)
+            else:
+                info.degenerate_limits = n_degenerate
+                if x_can is not None:
+                    x = x_can
+                canonical = info.as_dict()
+        marginal_s, canonical_s = tc - tm, time.perf_counter() - tc
+    return ArraySolution(x=x, row_dual=row_dual, objective=objective, canonical=canonical, pass_s=t1 - t0,
+                         solve_s=t2 - t1, canonical_s=canonical_s, marginal_s=marginal_s)
+
+
 def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), tie_break=None) -> SolveResult:
     import highspy
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
@@ -204,83 +320,25 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
     if equal_vars:
         A, c, lb, ub, colmap, n = merge_columns(sf.columns, equal_vars, A, c, lb, ub, inf)
     A.sort_indices()
-
-    h = new_highs()
-    for k, v in options.highs_options().items():
-        h.setOptionValue(k, v)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = nr
-    lp.col_cost_ = c * sense
-    lp.col_lower_ = lb
-    lp.col_upper_ = ub
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = row_hi
-    lp.offset_ = float(sf.c_offset[0]) * sense if len(sf.c_offset) else 0.0
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    h.passModel(lp)
-    t1 = time.perf_counter()
-    from model.solve import budget
-
-    deadline = budget.deadline_s(options)
-    try:  # the time left now; a plan solve keeps a share of it for the canonical stage and what follows
-        budget.set_highs_limit(h, deadline, budget.MAIN_SOLVE_SHARE if tie_break is not None else 1.0)
-    except budget.Expired:
-        raise budget.out_of_time(options, "while handing the model to HiGHS") from None
-    with progress.phase(f"solving with HiGHS ({n:,} columns, {nr:,} rows)", key="solving with HiGHS"):
-        h.run()
-    t2 = time.perf_counter()
-    status = h.modelStatusToString(h.getModelStatus())
-    if status in ("Infeasible", "Primal infeasible or unbounded"):
-        err = _fail("Infeasible" if status == "Infeasible" else status)
-        err.conflict_rows, err.conflict_bounds = infeasible_subset(h, sf, colmap)
-        raise err
-    if status != "Optimal":
-        raise _fail(status)
-    sol = h.getSolution()
-    x = np.asarray(sol.col_value)
-    row_dual = np.asarray(sol.row_dual)
-    canonical, canonical_s, marginal_s = None, 0.0, 0.0
+    t_compiled = time.perf_counter()
+    limit = criteria = None
     if tie_break is not None:
         from model.solve import canonical as can
 
-        tm = time.perf_counter()
         limit = np.array([id(r.constraint) in tie_break.limit_rows for r in sf.rows], dtype=bool)
-        tau = can.TAU_REL * max(1.0, float(np.abs(c).max()) if n else 1.0)
-        try:
-            if budget.expired(options):
-                raise budget.Expired("before the one-sided marginal values")
-            with progress.phase("one-sided marginal values"):
-                row_dual, n_degenerate = can.one_sided_duals(h, limit, tau, deadline=deadline)
-        except budget.Expired as e:  # the main solve's LP duals and vertex stand
-            tc = time.perf_counter()
-            canonical = can.skipped(f"{budget.limit_text(options)} reached {e}", marginal_values_done=False)
-        else:
-            tc = time.perf_counter()
-            crit = can.column_criteria(tie_break, sf.columns, colmap, n)
-            z = float(h.getInfo().objective_function_value) - lp.offset_
-            try:
-                with progress.phase("canonical plan among the equally cheap ones"):
-                    x_can, info = can.canonical_plan(h, A, c * sense, crit, z, threads=options.threads,
-                                                     deadline=deadline)
-            except budget.Expired as e:
-                canonical = can.skipped(f"{budget.limit_text(options)} reached {e}", marginal_values_done=True)
-            else:
-                info.degenerate_limits = n_degenerate
-                if x_can is not None:
-                    x = x_can
-                canonical = info.as_dict()
-        marginal_s, canonical_s = tc - tm, time.perf_counter() - tc
+        criteria = lambda: can.column_criteria(tie_break, sf.columns, colmap, n)  # noqa: E731
+    out = solve_lp(ArrayLP(c=c * sense, lb=lb, ub=ub, row_lo=row_lo, row_hi=row_hi, A=A,
+                           offset=float(sf.c_offset[0]) * sense if len(sf.c_offset) else 0.0),
+                   options, limit, criteria, on_infeasible=lambda h: infeasible_subset(h, sf, colmap))
+    t2 = time.perf_counter()
+    x = out.x
     if colmap is not None:
         x = x[colmap]
     for v, val in zip(sf.columns, x):
         v.set_value(float(val), skip_validation=True)
     share_values(equal_vars)  # a variable the compiler dropped (in no active row) takes its partner's value
     duals = _ensure_dual_suffix(m)
-    rd = row_dual * sense
+    rd = out.row_dual * sense
     for r, d in zip(sf.rows, rd):
         con = r.constraint
         duals[con] = duals.get(con, 0.0) + float(d)
@@ -288,16 +346,16 @@ def _solve_stdform(m: pyo.ConcreteModel, options: SolverOptions, equal_vars=(), 
     return SolveResult(
         termination="optimal",
         objective_kusd=float(pyo.value(obj)),
-        handoff_s=t1 - t0,
-        solve_s=t2 - t1,
-        load_s=t3 - t2 - canonical_s - marginal_s,
+        handoff_s=t_compiled - t0 + out.pass_s,
+        solve_s=out.solve_s,
+        load_s=t3 - t2,
         n_columns=n,
         n_rows=nr,
         n_nonzeros=int(A.nnz),
         solver="highs",
         solver_version=_highs_version(),
         options=_recorded(options),
-        canonical=canonical,
-        canonical_s=canonical_s,
-        marginal_s=marginal_s,
+        canonical=out.canonical,
+        canonical_s=out.canonical_s,
+        marginal_s=out.marginal_s,
     )
