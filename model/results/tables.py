@@ -187,12 +187,15 @@ def _reported(c) -> bool:
     return next(identify_variables(c.expr.expr, include_fixed=True), None) is not None
 
 
-def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0) -> Solution:
+def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0, term_kusd: dict | None = None,
+            totals_kusd: tuple[float, float] | None = None) -> Solution:
     """Tables and KPIs of one scenario model.
 
     ``duals`` maps constraints to duals (default: the model's own ``dual`` suffix). Inside an
     extensive form a scenario's duals are weighted by its probability; pass ``dual_scale = 1/p`` to
-    report them per scenario.
+    report them per scenario. ``term_kusd`` (cost term name -> kUSD) and ``totals_kusd`` (total,
+    first stage) replace the values of the model's cost expressions: a stamped scenario read from its
+    group's template model, whose expressions hold the template's prices (:mod:`model.stochastic.replan`).
     """
     m, data, sets = b.model, b.data, b.sets
     duals = m.dual if duals is None else duals
@@ -280,7 +283,8 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
     )
     marginal = _df(_marginal_rows(m, b, duals, dual_scale), ["constraint", "name", "period", "marginal_value_usd_per_t", "binding"])
     costs = _df(
-        [(c.name, c.stage, pyo.value(c.expr) * KUSD) for c in b.registry.costs if _reported(c)],
+        [(c.name, c.stage, (pyo.value(c.expr) if term_kusd is None else term_kusd[c.name]) * KUSD)
+         for c in b.registry.costs if _reported(c)],
         ["term", "stage", "cost_usd"],
     )
     tables = {
@@ -294,7 +298,7 @@ def extract(b: BuiltModel, res: SolveResult, duals=None, dual_scale: float = 1.0
     if case.magnet_stock:  # only a case with finished-magnet stores has the table
         tables["magnet_stock"] = _magnet_stock(m, data, sets)
     tables = {k: clean(v) for k, v in tables.items()}
-    kpis = compute_kpis(b, res, tables)
+    kpis = compute_kpis(b, res, tables, totals_kusd)
     add_costs(tables, kpis, data)  # cost_by_period, cost_by_year, working_capital, budget; PV KPIs
     return Solution(tables=tables, kpis=kpis)
 
@@ -320,13 +324,19 @@ def _plant_kpis(pl: pd.DataFrame) -> dict:
     return out
 
 
-def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame]) -> dict:
+def compute_kpis(b: BuiltModel, res: SolveResult, tables: dict[str, pd.DataFrame],
+                 totals_kusd: tuple[float, float] | None = None) -> dict:
+    """The KPIs of one scenario's tables; ``totals_kusd`` (total, first stage) instead of the model's
+    cost expressions (see :func:`extract`)."""
     data = b.data
     m = b.model
     case = data.case
     costs = tables["costs"]
-    total = float(pyo.value(m.FirstStageCost_kusd + m.ScenarioCost_kusd) * KUSD)
-    first = float(pyo.value(m.FirstStageCost_kusd) * KUSD)
+    if totals_kusd is None:
+        total = float(pyo.value(m.FirstStageCost_kusd + m.ScenarioCost_kusd) * KUSD)
+        first = float(pyo.value(m.FirstStageCost_kusd) * KUSD)
+    else:
+        total, first = (float(v) * KUSD for v in totals_kusd)
     penalties = float(costs[costs.term.isin(list(terms.PENALTY_TERMS))].cost_usd.sum())
 
     sh = tables["shortages"]

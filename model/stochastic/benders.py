@@ -162,7 +162,7 @@ StandardForm        one scenario's LP as numpy arrays (c, bounds, row sides, CSC
                     ``scenario_lp`` hands one to HiGHS, ``compile_built`` does both for a scenario built by Pyomo;
                     :mod:`model.stochastic.stamp` writes other scenarios of the same structure into one
                     (``Decomposition(stamp=True)``; ``stamp=False`` builds every scenario; the default None
-                    stamps exactly when the models are not kept, :data:`STAMP_WHEN_MODELS_KEPT`)
+                    stamps, :data:`STAMP_WHEN_MODELS_KEPT`)
 ScenarioLP          one scenario's persistent ``highspy.Highs`` (its standard form, compiled once by
                     ``LinearStandardFormCompiler``), with the columns of the first stage (``cols1``, in
                     the master's order, -1 where the compiler dropped one), their costs ``cost1_kusd``,
@@ -195,7 +195,8 @@ ZIGZAG_AFTER        iterations of plain cutting planes before the trust region i
 KEEP_MODELS_UP_TO   up to this many scenarios the models built for the subproblems are kept and reused
                     for the plan's re-solve (measured at 500: 3.0 GB kept, 1.7 GB not, and 0.1 s a
                     scenario saved); beyond, they are built again one at a time
-STAMP_WHEN_MODELS_KEPT  False: with the models kept (the report re-solves them) stamping is slower end to end, measured
+STAMP_WHEN_MODELS_KEPT  True: stamp whether or not the models are kept (the plan's re-solve of a stamped scenario
+                    needs no model of its own, :mod:`model.stochastic.replan`), measured
 TR_*                trust-region constants (initial size, growth, shrink, acceptance)
 """
 
@@ -221,11 +222,11 @@ AGGREGATE_ABOVE = 2000  # measured: multi-cut is faster at every size tried (ben
 AGGREGATE_GROUPS = 200
 ZIGZAG_AFTER = 10
 KEEP_MODELS_UP_TO = 1000  # scenarios whose Pyomo models are kept for the plan's re-solve (2.7 MB each, measured)
-# Whether to stamp when the models are kept: no. Measured (benchmarks/RESULTS.md, "Stamping"), stamping cuts the
-# time to the proven plan 1.5x (100 scenarios x 36) to 1.8x (200), but with the models kept the report's re-solve
-# then builds every stamped scenario in Pyomo anyway: 0.87x and 0.92x end to end. Without kept models (past
-# KEEP_MODELS_UP_TO, where the re-solve builds every scenario either way) it is 1.3x and 1.4x faster.
-STAMP_WHEN_MODELS_KEPT = False
+# Whether to stamp when the models are kept: yes, since the plan's re-solve reads a stamped scenario from its
+# stamped LP through its group's template model (model.stochastic.replan) instead of building it in Pyomo.
+# Before that (the re-solve built every stamped scenario) it was no: 0.87x end to end at 100 x 36 (RESULTS.md,
+# "Stamping"); measured after it in RESULTS.md, "Run I".
+STAMP_WHEN_MODELS_KEPT = True
 TR_INIT_FRAC = 0.1  # initial Delta: this fraction of the largest |x^| (at least TR_MIN_T ... 1 t)
 TR_MIN_T = 1e-6
 TR_ACCEPT = 1e-4
@@ -1213,7 +1214,8 @@ def _decompose(cases, options, rel_gap, aggregate, trust_region, x0, keep_models
                           subproblem_s=dec.subproblem_s, decomposition=dec)
 
 
-def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, builts: list | None = None):
+def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, builts: list | None = None,
+                  stamper=None):
     """Every scenario re-solved alone with ``first_stage`` held, its canonical plan and Solution:
     ``evaluate_first_stage(cases, first_stage, options, keep=True, tie_break=canonical_plan)`` except that
     each first-stage variable is held by its bounds (lb = ub = value) instead of ``fix()``. A fixed
@@ -1222,7 +1224,9 @@ def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, 
     seen on 30 sampled scenarios); a first stage read off the master is exact to HiGHS's tolerance,
     not to the last bit, and HiGHS applies its tolerance to a column held by its bounds. ``builts``: the
     scenarios' models as built (none solved yet), used instead of building them again and released
-    one by one."""
+    one by one. ``stamper``: the pool's :class:`model.stochastic.stamp.Stamper`; a scenario of a stamping
+    group is re-solved from its stamped LP and read through its group's template model instead
+    (:mod:`model.stochastic.replan`: the same plan and tables, no Pyomo model built for it)."""
     import pyomo.environ as pyo
 
     from model.components.build import build_scenario_model
@@ -1230,9 +1234,14 @@ def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, 
     from model.solve.highs import solve
     from model.stochastic.evaluate import Evaluation, _within_budget, canonical_plan
 
-    totals, sols, built0, result0 = [], [], None, None
+    totals, sols, built0, result0, first0 = [], [], None, None, None
 
     def held(i, d):
+        fast = None if stamper is None else stamper.replan(d, first_stage, options)
+        if fast is not None:
+            if builts:
+                builts[i] = None
+            return None, *fast
         b = builts[i] if builts else None
         if b is None:
             b = build_scenario_model(d, name=d.scenario)
@@ -1244,16 +1253,18 @@ def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, 
             v.setub(val)
             v.set_value(val, skip_validation=True)
         r = solve(b.model, options, tie_break=canonical_plan(b))
-        return b, r, float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd))
+        return (b, float(pyo.value(b.model.FirstStageCost_kusd + b.model.ScenarioCost_kusd)), extract(b, r), r,
+                float(pyo.value(b.model.FirstStageCost_kusd)))
 
     for i, d in enumerate(cases):
-        b, r, total = _within_budget(options, "while re-solving the scenarios with the plan's first stage fixed", i,
-                                     len(cases), lambda: held(i, d))
+        b, total, sol, r, first = _within_budget(options, "while re-solving the scenarios with the plan's first stage "
+                                                 "fixed", i, len(cases), lambda: held(i, d))
         totals.append(total)
-        sols.append(extract(b, r))
-        if built0 is None:
-            built0, result0 = b, r
-    return Evaluation(totals_kusd=np.array(totals), solutions=tuple(sols), built0=built0, result0=result0)
+        sols.append(sol)
+        if i == 0:
+            built0, result0, first0 = b, r, first
+    return Evaluation(totals_kusd=np.array(totals), solutions=tuple(sols), built0=built0, result0=result0,
+                      first_cost0_kusd=first0)
 
 
 STATUS_NOTE = {
@@ -1312,6 +1323,7 @@ def _plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss:
         with progress.phase("re-solving every scenario with the plan's first stage", total=len(cases),
                             key="re-solving every scenario with the plan's first stage"):
             ev, first_stage_cost = out.decomposition.evaluate_plan(out.first_stage, options)
+        out.decomposition.stamp_info = out.decomposition.pool.stamp_info()  # with the plans re-solved from stamps
     except SolveError as e:
         if budget.is_time_limit(e):
             raise SolveError(f"{e}: Benders found a plan but it could not be re-solved in every scenario; no plan "

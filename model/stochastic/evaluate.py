@@ -50,6 +50,7 @@ class Evaluation:
     solutions: tuple[Solution, ...] = ()  # with keep: per scenario
     built0: BuiltModel | None = None  # with keep: scenario 0's solved model
     result0: SolveResult | None = None  # with keep: scenario 0's SolveResult
+    first_cost0_kusd: float | None = None  # benders.evaluate_plan: scenario 0's first-stage cost
 
 
 def canonical_plan(b: BuiltModel):

@@ -23,7 +23,8 @@ the first two of each structure, the rest stamped into the first's arrays: :mod:
 hands it to a persistent HiGHS (``benders.ScenarioLP``), solves it with its first stage free (the wait-and-see
 value ``WS_s``) and keeps it for the whole run, re-solving it warm at every first stage the master
 sends; so building, most of a Benders run's time, is parallel too. It keeps the Pyomo models as well
-(``keep_models``) and re-solves its scenarios with the plan's first stage held for the report
+(``keep_models``) and re-solves its scenarios with the plan's first stage held for the report (a stamped
+scenario from its stamped LP, :mod:`model.stochastic.replan`)
 (``benders.evaluate_plan``). The master solves the master LP and the expected-value plan (the warm
 start), adds the cuts and assembles the report.
 
@@ -262,7 +263,7 @@ class LocalPool:
 
         self.cases, self.options, self.keep_models = list(cases), options, keep_models
         self.subs: list = []
-        self.builts: list = []  # per scenario: its BuiltModel (None where stamped: the plan's re-solve builds it)
+        self.builts: list = []  # per scenario: its BuiltModel (None where stamped: re-solved from its stamped LP)
         self.stamper = Stamper(stamp)
 
     def stamp_info(self) -> dict:
@@ -295,13 +296,12 @@ class LocalPool:
         return Solved(status, Q, G, found)
 
     def plan(self, first_stage, options):
-        """(Evaluation, first-stage cost kUSD) of ``benders.evaluate_plan`` over every scenario."""
-        import pyomo.environ as pyo
-
+        """(Evaluation, first-stage cost kUSD) of ``benders.evaluate_plan`` over every scenario (a stamped
+        scenario from its stamped LP, :mod:`model.stochastic.replan`)."""
         from model.stochastic import benders as B
 
-        ev = B.evaluate_plan(self.cases, first_stage, options, self.builts)
-        return ev, float(pyo.value(ev.built0.model.FirstStageCost_kusd))
+        ev = B.evaluate_plan(self.cases, first_stage, options, self.builts, self.stamper)
+        return ev, ev.first_cost0_kusd
 
     def close(self, force: bool = False) -> None:
         """Nothing to end: the subproblems stay with the outcome, as before (garbage-collected with it)."""
@@ -370,8 +370,6 @@ class _Worker:
         return {"status": status, "Q": Q, "G": G, "cuts": found}
 
     def plan(self, first_stage, run_elapsed_s, tick):
-        import pyomo.environ as pyo
-
         from model.stochastic import benders as B
 
         opts = self._opts(run_elapsed_s)
@@ -380,7 +378,7 @@ class _Worker:
             gi = self.indices[k]
             b = [self.builts[k]] if self.keep_models and k < len(self.builts) else None
             try:
-                ev = B.evaluate_plan([d], first_stage, opts, b)
+                ev = B.evaluate_plan([d], first_stage, opts, b, self.stamper)
             except Exception as e:  # noqa: BLE001
                 event = (_Event(gi, "stopped", "plan") if budget.is_time_limit(e) else _Event(gi, "error", error=_describe(e)))
                 break
@@ -389,9 +387,10 @@ class _Worker:
             totals.append(float(ev.totals_kusd[0]))
             sols.append(ev.solutions[0])
             if k == 0:
-                first = (ev.result0, float(pyo.value(ev.built0.model.FirstStageCost_kusd)))
+                first = (ev.result0, ev.first_cost0_kusd)
             tick(1)
-        return {"totals": totals, "solutions": sols, "first": first, "event": event}
+        return {"totals": totals, "solutions": sols, "first": first, "event": event,
+                "replanned": self.stamper.replanned}
 
 
 def _describe(e: BaseException) -> tuple:
@@ -571,6 +570,7 @@ class _RemotePool:
             done = sum(len(r["totals"]) for r in replies)
             raise budget.out_of_time(options, "while re-solving the scenarios with the plan's first stage fixed",
                                      f"{done:,} of {S:,} scenarios done", outcome=None)
+        self._stamp_info = self._stamp_info | {"replanned": sum(r.get("replanned", 0) for r in replies)}
         totals = np.array(self._order([r["totals"] for r in replies]), dtype=float)
         sols = tuple(self._order([r["solutions"] for r in replies]))
         result0, first_cost = replies[0]["first"]

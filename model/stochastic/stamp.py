@@ -6,7 +6,9 @@ approval shares) and sometimes in their index sets (a review lead time moves arr
 Pyomo model and compiling it to standard form (``benders.compile_built``) costs about 0.1 s; writing
 another scenario's numbers into a compiled standard form of the same structure costs about 1 ms, plus
 ``build_sets`` (20-50 ms) to know its structure. Benders (``benders.Decomposition.build``, the worker
-build of :mod:`model.stochastic.parallel`) stamps by default; ``stamp=False`` builds every scenario.
+build of :mod:`model.stochastic.parallel`) stamps by default; ``stamp=False`` builds every scenario. The
+plan's re-solve of a scenario of a stamping group reads its stamped LP through the group's template
+model (:mod:`model.stochastic.replan`), so no stamped scenario is ever built by Pyomo.
 
 Math
 ----
@@ -67,8 +69,10 @@ StampRefused     a declaration that does not fit the compiled template (missing 
 compare_forms    the differences between two StandardForms (empty: equal to REL_TOL)
 check_stamp      (group, cases) -> differences of each case stamped against it compiled by Pyomo
 Stamper          the build the Benders pools use: ``compile(d, names, rows, options)`` returns what
-                 ``benders.compile_scenario`` returns (the BuiltModel None for a stamped scenario: the plan's
-                 re-solve builds it); ``info()`` -> groups, stamped, built, note
+                 ``benders.compile_scenario`` returns (the BuiltModel None for a stamped scenario);
+                 ``replan(d, first_stage, options)`` the plan's re-solve of a scenario of a stamping group from
+                 its stamped LP (:mod:`model.stochastic.replan`; None: through Pyomo); ``info()`` -> groups,
+                 stamped, built, replanned, note
 REL_TOL          1e-12: relative tolerance of compare_forms
 """
 
@@ -206,12 +210,15 @@ class Group:
     members: list = field(default_factory=list)  # scenario names, in the order met
     state: str = "checking"  # checking | stamping | refused
     note: str = ""
+    source: tuple | None = None  # (BuiltModel, full StandardForm) of the template, for the plan's re-solve
+    plan: object = None  # replan.PlanTemplate once made; False: refused (``plan_note`` says why)
+    plan_note: str = ""
 
     @classmethod
     def of(cls, scen: Scenario, b, f, names, lb1, ub1) -> "Group":
         from model.stochastic.benders import first_stage_keys
 
-        g = cls(scen.signature, f, names, lb1, ub1, first_stage_keys(b), members=[scen.data.scenario])
+        g = cls(scen.signature, f, names, lb1, ub1, first_stage_keys(b), members=[scen.data.scenario], source=(b, f))
         g.col_names, g.row_names = _names(f)
         try:
             g._map(b, scen)
@@ -219,8 +226,25 @@ class Group:
             g.refuse(str(e))
         return g
 
+    def plan_template(self):
+        """The group's :class:`model.stochastic.replan.PlanTemplate` (made once), or None: the group does
+        not stamp, or its cost terms cannot be split per scenario (``plan_note``)."""
+        from model.stochastic.replan import PlanTemplate
+
+        if self.state != "stamping" or self.plan is False or self.source is None:
+            return None
+        if self.plan is None:
+            cost_cols = [fam.pos for fam in self.families if fam.stamp.part == "cost"]
+            try:
+                self.plan = PlanTemplate.build(*self.source, np.concatenate(cost_cols) if cost_cols else np.zeros(0))
+            except StampRefused as e:
+                self.plan, self.plan_note = False, str(e)
+                return None
+        return self.plan
+
     def refuse(self, why: str) -> None:
         self.state = "refused"
+        self.source = None
         self.families = []
         self.note = (f"stamping refused for the structure of scenario {self.members[0]!r} (its scenarios built by "
                      f"Pyomo): {why}")
@@ -395,6 +419,8 @@ class Stamper:
         self.stamped = 0
         self.built = 0
         self.seconds = 0.0
+        self.declared: dict = {}  # scenario name -> (signature, declared values), for the plan's re-solve
+        self.replanned = 0  # scenarios whose plan was re-solved from their stamped LP
 
     def compile(self, d, names_ref, rows, options):
         """What ``benders.compile_scenario(d, names_ref, rows, options)`` returns; the BuiltModel is None
@@ -405,6 +431,7 @@ class Stamper:
             self.built += 1
             return B.compile_scenario(d, names_ref, rows, options)
         scen = evaluate(d)
+        self.declared[d.scenario] = (scen.signature, scen.values)
         g = self.groups.get(scen.signature)
         if g is None or g.state != "stamping":
             out = B.compile_built(d, names_ref, rows, options, sets=scen.sets)
@@ -434,11 +461,28 @@ class Stamper:
         return (sub, list(g.names), g.lb1.copy(), g.ub1.copy(),
                 B.first_stage_weights_of(g.first_stage_keys, d, d.probability), None)
 
+    def replan(self, d, first_stage: dict, options):
+        """Scenario ``d`` re-solved with ``first_stage`` (by name) held, from its stamped LP and its group's
+        template model (:mod:`model.stochastic.replan`): (total kUSD, Solution, SolveResult, first-stage
+        cost kUSD), or None when it has to go through Pyomo (not stamped here, its group not stamping)."""
+        rec = self.declared.get(d.scenario)
+        g = None if rec is None else self.groups.get(rec[0])
+        plan = None if g is None else g.plan_template()
+        if plan is None:
+            return None
+        f = g.stamp(Scenario(d, None, None, rec[1], rec[0]))
+        out = plan.replan(d, f, np.array([first_stage[n] for n in g.names], dtype=float), options)
+        if out is not None:
+            self.replanned += 1
+        return out
+
     def info(self) -> dict:
         """groups, stamped and built scenario counts, and the one-line note of any refused group."""
         notes = [g.note for g in self.groups.values() if g.state == "refused"]
+        notes += [f"plan re-solved through Pyomo for the structure of {g.members[0]!r}: {g.plan_note}"
+                  for g in self.groups.values() if g.plan is False]
         note = "" if not notes else (notes[0] + ("" if len(notes) == 1 else f" (and {len(notes) - 1} more)"))
-        return {"groups": len(self.groups), "stamped": self.stamped, "built": self.built,
+        return {"groups": len(self.groups), "stamped": self.stamped, "built": self.built, "replanned": self.replanned,
                 "note": note if self.enabled else "stamping off: every scenario built by Pyomo"}
 
 
@@ -454,7 +498,8 @@ def merge_info(infos: list[dict]) -> dict:
     """The :meth:`Stamper.info` of several pools' stampers (the workers) as one."""
     notes = list(dict.fromkeys(i["note"] for i in infos if i.get("note")))
     return {"groups": sum(i["groups"] for i in infos), "stamped": sum(i["stamped"] for i in infos),
-            "built": sum(i["built"] for i in infos), "note": "; ".join(notes)}
+            "built": sum(i["built"] for i in infos), "replanned": sum(i.get("replanned", 0) for i in infos),
+            "note": "; ".join(notes)}
 
 
 def group_cases(cases) -> list[tuple[Group, list]]:
