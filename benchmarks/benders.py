@@ -29,6 +29,11 @@ solutions; EVPI and VSS only with ``--evpi-vss``):
   the stamping speed-up.
   ``--loop-only`` stops a Benders run after the decomposition (the loop's figures only: no
   per-scenario plans).
+- ``ph``: progressive hedging on mpi-sppy, as ``solve.py --engine ph`` runs it
+  (``model.stochastic.engine.run_ph_subprocess``: ``mpiexec``, 3 ranks unless ``ph:ranks=R``, a 1e-4
+  target gap, ``--time-limit`` unless ``ph:limit=S``), the report written to a temporary directory; its status is
+  ``optimal`` or the gap it reached, its peak memory the largest rank's (no iteration count).
+  Without an MPI setup it is reported as not run.
 
 The *wait-and-see floor* is the sum of the single-scenario HiGHS solve times (each scenario built
 alone and solved with its first stage free, ``SolveResult.solve_s``; build and hand-off not counted),
@@ -97,6 +102,19 @@ def _read(case: str, scenarios: int | None, lam: float | None):
     return read_case(case, overrides=ov or None)
 
 
+def _with_count(case: str, n: int, work: Path) -> str:
+    """``case`` with ``scenarios.count`` = n, written next to it (PH reads a file)."""
+    import yaml
+
+    raw = yaml.safe_load(Path(case).read_text())
+    raw.setdefault("scenarios", {})["count"] = n
+    if isinstance(raw.get("extends"), str):  # the case it extends stays where it is
+        raw["extends"] = str((Path(case).resolve().parent / raw["extends"]).resolve())
+    out = work / Path(case).name  # a case with series in CSV files next to it would need them too
+    out.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return str(out)
+
+
 def _engine(spec: str) -> tuple[str, dict]:
     name, _, opts = spec.partition(":")
     kw: dict = {}
@@ -113,6 +131,10 @@ def _engine(spec: str) -> tuple[str, dict]:
             kw["stamp"] = False
         elif o == "stamp":
             kw["stamp"] = True
+        elif o.startswith("ranks="):
+            kw["ranks"] = int(o[6:])
+        elif o.startswith("limit="):
+            kw["time_limit"] = float(o[6:])
         else:
             raise SystemExit(f"unknown engine option {o!r} in {spec!r}")
     return name, kw
@@ -161,6 +183,24 @@ def child_run(a) -> int:
                               "benders_stamp": out.decomposition.stamp_info}}))
             return 0
         sr = plan_run(cases, out, opts, with_evpi_vss=a.evpi_vss, t0=t0)
+    elif name == "ph":  # progressive hedging on mpi-sppy: solve.py's own path (mpiexec, 3 ranks), to a 1e-4 gap
+        from model.stochastic.engine import ph_available, run_ph_subprocess
+
+        ok, why = ph_available()
+        if not ok:
+            Path(a.out).write_text(json.dumps(rec | {"status": f"not run: {why}"}))
+            return 0
+        out_dir = Path(tempfile.mkdtemp(prefix="bench-ph-"))
+        rc = run_ph_subprocess(a.case if a.n is None else _with_count(a.case, a.n, out_dir), str(out_dir / "rep"),
+                               kw.get("ranks", 3), 1e-4, kw.get("time_limit", a.time_limit), 1)
+        k = json.loads((out_dir / "rep" / "kpis.json").read_text()) if (out_dir / "rep" / "kpis.json").is_file() else {}
+        Path(a.out).write_text(json.dumps(rec | {
+            "status": ("optimal" if k.get("proven_optimal") else f"gap {k['gap_frac']:.1e}") if k else f"exit {rc}",
+            "wall_s": time.perf_counter() - t0, "objective_kusd": (k.get("objective_usd") or 0) / 1000.0 or None,
+            "gap_frac": k.get("gap_frac"), "scenarios": k.get("scenario_count"), "iterations": None,
+            "peak_rss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, "first_stage": {},
+            "timings_s": {}}))
+        return 0
     else:
         raise SystemExit(f"unknown engine {name!r}")
     rec |= {"status": sr.result.termination, "wall_s": time.perf_counter() - t0, "timings_s": sr.timings_s,
@@ -277,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ref = engines[0]
     head = ["scenarios", "load"] + [f"{e} s" for e in engines] + [f"{ref} / {e}" for e in engines[1:]] + \
-           [f"{e} iterations" for e in engines if e.startswith("benders")] + [f"{e} peak GB" for e in engines] + \
+           [f"{e} iterations" for e in engines if e.startswith(("benders", "ph"))] + [f"{e} peak GB" for e in engines] + \
            [f"{e} workers peak GB" for e in engines if "w=" in e] + \
            (["floor s"] + [f"{e} / floor" for e in engines] if not a.no_floor else []) + \
            [f"objective rel. diff {e}" for e in engines[1:]] + [f"first stage differing {e}" for e in engines[1:]]
@@ -288,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = [f"{row['n']:,}", f"{row['load']:.1f}"] + [_s(w[e]) if w[e] else runs[e].get("status", "-")
                                                             for e in engines]
         cells += [_r(w[ref] / w[e]) if w[ref] and w[e] else "-" for e in engines[1:]]
-        cells += [str(runs[e].get("iterations", "-")) for e in engines if e.startswith("benders")]
+        cells += ["-" if runs[e].get("iterations") is None else str(runs[e]["iterations"]) for e in engines
+                  if e.startswith(("benders", "ph"))]
         cells += [f"{runs[e]['peak_rss'] / GB:.2f}" if runs[e].get("peak_rss") else "-" for e in engines]
         cells += [f"{runs[e]['peak_rss_workers'] / GB:.2f}" if runs[e].get("peak_rss_workers") else "-"
                   for e in engines if "w=" in e]

@@ -11,7 +11,9 @@ the scenario's declared values written in. So here the group's first scenario's 
 1. the scenario's LP is stamped (:meth:`stamp.Group.stamp`), its first-stage columns held at the plan
    (lower = upper bound, as ``benders.evaluate_plan`` holds the variables), and solved with the same
    tie-break as a Pyomo-built scenario (``model.solve.highs.solve_lp``: one-sided duals on the reported
-   limits, the canonical plan);
+   limits, the canonical plan), from scratch like the Pyomo path: started from its Benders subproblem's
+   last basis instead, one limit's one-sided marginal value moved by 0.8 % (defence, scenario 7, the Tb
+   quota of 2027-09: 5.596 against 5.642 M USD/t, the finite difference 5.642), so the start is not reused;
 2. the column values and row duals are loaded into the template's variables and ``dual`` suffix, in
    the template's column and row order (a stamping group's scenarios have the same columns and rows,
    checked entry by entry on its second scenario);
