@@ -247,3 +247,21 @@ def test_a_cost_term_split_that_fails_falls_back_to_pyomo(monkeypatch):
     ev = evaluate_plan(cases, out.first_stage, SolverOptions(), stamper=out.decomposition.pool.stamper)
     assert g.plan is False and "plan re-solved through Pyomo" in out.decomposition.pool.stamper.info()["note"]
     assert ev.totals_kusd == pytest.approx(slow.totals_kusd, rel=1e-12)
+
+
+def test_the_extensive_forms_evpi_and_vss_come_from_stamped_lps_with_the_pyomo_values():
+    """The EF's wait-and-see totals (each scenario alone, first stage free) and EEV totals (the mean-scenario
+    plan's first stage held) from the stamped subproblems equal those of building every scenario twice in
+    Pyomo (``perfect_foresight_totals``, ``evaluate_first_stage``), to 1e-9 relative."""
+    from model.stochastic.evaluate import evaluate_first_stage, perfect_foresight_totals
+    from model.stochastic.extensive import _expected_value_plan, stamped_evpi_vss
+
+    cases = scenario_cases(read_case("inputs/base.yaml"))
+    ws, eev_of, close = stamped_evpi_vss(cases, SolverOptions())
+    try:
+        _, ev_first = _expected_value_plan(cases, SolverOptions())
+        assert ws() == pytest.approx(perfect_foresight_totals(cases, SolverOptions()).tolist(), rel=1e-9)
+        assert eev_of(ev_first) == pytest.approx(evaluate_first_stage(cases, ev_first, SolverOptions()).totals_kusd,
+                                                 rel=1e-9)
+    finally:
+        close()

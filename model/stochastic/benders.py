@@ -861,21 +861,24 @@ class Decomposition:
         self.subproblem_s = 0.0  # seconds in the subproblem (and elastic) solves of the loop
 
     # ---- build
-    def build(self) -> None:
+    def build(self, own_phase: bool = True) -> None:
         """Build every scenario's subproblem through the pool (in parallel for W >= 2) and the master;
         the bounds, weights and first-stage rows are merged in scenario order whatever W is. With
         ``stamp`` (the default) the first two scenarios of each structure are built by Pyomo and the
         others stamped into the first's standard form (:mod:`model.stochastic.stamp`; a group whose
-        check fails is built by Pyomo, ``stamp_info["note"]`` says so)."""
+        check fails is built by Pyomo, ``stamp_info["note"]`` says so). ``own_phase`` False: no progress
+        phase of its own, each scenario built a step of the caller's (EVPI and VSS of the extensive form)."""
+        import contextlib
+
         opts, S = self.options, len(self.cases)
         self.rows = FirstStageRows()
         names, lb1, ub1, weights = None, None, None, None
         self.pool = parallel.open_pool(self.cases, opts, self.workers, self.keep_models, self.stamp)
         self.subs = self.pool.subs  # ScenarioLP (W = 1) or parallel.ScenarioHead, in scenario order
         self.builts = getattr(self.pool, "builts", [])
-        with progress.phase(f"building the Benders subproblems of {S:,} scenarios", total=S,
-                            key="building the Benders subproblems") as shown:
-            for b in self.pool.build(self.rows, shown.advance):
+        with (progress.phase(f"building the Benders subproblems of {S:,} scenarios", total=S,
+                             key="building the Benders subproblems") if own_phase else contextlib.nullcontext()) as shown:
+            for b in self.pool.build(self.rows, shown.advance if own_phase else progress.advance):
                 if names is not None and b.names != names:
                     raise ValueError(f"scenario {b.head.name!r} has different first-stage variables from the first scenario")
                 if lb1 is None:

@@ -261,12 +261,14 @@ def expected_cost_gaps(metrics: dict, probs) -> dict:
 def _evpi_vss(cases, options: SolverOptions, rp: float, probs, risk, ws_totals=None, eev_of=None) -> dict:
     """Wait-and-see, expected-value and EEV solves; EVPI and VSS. Within the run's time budget: a step
     the budget cuts is not computed (None) and ``evpi_note`` / ``vss_note`` say why. ``ws_totals`` (the
-    wait-and-see totals, kUSD) and ``eev_of`` (EV first stage -> EEV totals, raising SolveError like
-    ``evaluate_first_stage``) let a caller that holds the scenario LPs (``benders``) skip rebuilding them."""
+    wait-and-see totals, kUSD, or a function giving them) and ``eev_of`` (EV first stage -> EEV totals,
+    raising SolveError like ``evaluate_first_stage``) let a caller that holds the scenario LPs (``benders``,
+    or :func:`stamped_evpi_vss` for the extensive form) skip building every scenario twice in Pyomo."""
     ws, ws_note, ev_b, eev, eev_value, eev_note = None, None, None, None, None, None
     try:
         budget.check(options, "before the wait-and-see solves behind EVPI", outcome=None)
-        ws = perfect_foresight_totals(cases, options) if ws_totals is None else np.asarray(ws_totals, dtype=float)
+        ws = perfect_foresight_totals(cases, options) if ws_totals is None else \
+            np.asarray(ws_totals() if callable(ws_totals) else ws_totals, dtype=float)
     except SolveError as e:
         if not budget.is_time_limit(e):
             raise
@@ -302,6 +304,30 @@ def _evpi_vss(cases, options: SolverOptions, rp: float, probs, risk, ws_totals=N
     return out | ({"evpi_note": ws_note} if ws_note else {})  # the key only when EVPI was cut (kpis stay as they were)
 
 
+def stamped_evpi_vss(cases, options: SolverOptions):
+    """(wait-and-see totals function, EEV function, close) for :func:`_evpi_vss` from the scenarios' stamped
+    LPs (the Benders subproblems, :mod:`model.stochastic.stamp`), built once when first asked: each solved
+    with its first stage free (WS), then warm at the expected-value plan's first stage held by bounds
+    (EEV). The extensive form built every scenario twice in Pyomo for these (perfect foresight, then
+    the EV plan fixed); the values are the same LP optima (to the solver's tolerance)."""
+    from model.stochastic.benders import Decomposition
+
+    dec = Decomposition(cases, options, keep_models=False, stamp=True)
+    built = []
+
+    def ws():
+        if not built:
+            dec.build(own_phase=False)
+            built.append(True)
+        return [s.wait_and_see_kusd for s in dec.subs]
+
+    def eev_of(first_stage):
+        ws()
+        return dec.totals_at(first_stage)
+
+    return ws, eev_of, dec.close
+
+
 def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), nonant: str = NONANT_DEFAULT,
                    with_evpi_vss: bool = True) -> StochasticRun:
     options = budget.start(options)
@@ -334,9 +360,13 @@ def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), non
                "extract_s": round(t3 - t2 + res.load_s, 4)}
     if with_evpi_vss:
         t4 = time.perf_counter()
-        with progress.phase("EVPI and VSS: each scenario with perfect foresight, then the mean-scenario plan",
-                            total=2 * len(cases), key="EVPI and VSS"):
-            metrics |= _evpi_vss(cases, options, rp, probs, risk)
+        ws, eev_of, close = stamped_evpi_vss(cases, options)
+        try:
+            with progress.phase("EVPI and VSS: each scenario with perfect foresight, then the mean-scenario plan",
+                                total=len(cases), key="EVPI and VSS"):
+                metrics |= _evpi_vss(cases, options, rp, probs, risk, ws_totals=ws, eev_of=eev_of)
+        finally:
+            close()
         metrics |= expected_cost_gaps(metrics, probs)
         timings["evpi_vss_s"] = round(time.perf_counter() - t4, 4)
     timings["total_s"] = round(time.perf_counter() - t0, 4)
