@@ -23,6 +23,8 @@ solutions; EVPI and VSS only with ``--evpi-vss``):
   Benders engine of ``--engines`` once per worker count, side by side (``benders:w=1``,
   ``benders:w=2``); the first engine is the reference of the ratio columns, so ``ef / benders:w=2``,
   or with ``--no-ef`` and ``--engines benders``, ``benders:w=1 / benders:w=2`` is the speed-up.
+  ``rebuild`` (one process) keeps no HiGHS instance per scenario between solves, as past
+  ``KEEP_SUBPROBLEMS_UP_TO`` scenarios (``model/stochastic/benders.py``): the memory and the time it costs.
   ``nostamp`` builds every scenario in Pyomo instead of stamping the scenarios of one structure
   (:mod:`model.stochastic.stamp`), ``stamp`` stamps even with the models kept (by default Benders stamps
   only when it does not keep them, past 1,000 scenarios): ``--engines benders:nostamp,benders:stamp`` gives
@@ -36,7 +38,9 @@ solutions; EVPI and VSS only with ``--evpi-vss``):
   Without an MPI setup it is reported as not run.
 
 The *wait-and-see floor* is the sum of the single-scenario HiGHS solve times (each scenario built
-alone and solved with its first stage free, ``SolveResult.solve_s``; build and hand-off not counted),
+alone and solved with its first stage free, ``SolveResult.solve_s``; build and hand-off not counted;
+with ``--floor-from-benders N``, from N scenarios on, the sum of the Benders subproblems' own first solves,
+the same LPs solved alone and cold, ``timings_s.wait_and_see_solve_s``, marked "(ws)"),
 the least any method that solves every scenario once must spend in HiGHS. Columns: wall seconds,
 Benders iterations (iteration 0 is the warm start, the polishing ones included), peak RSS
 (``ru_maxrss`` of the child; with worker processes also the largest worker's, ``workers peak GB``),
@@ -133,6 +137,8 @@ def _engine(spec: str) -> tuple[str, dict]:
             kw["stamp"] = True
         elif o.startswith("ranks="):
             kw["ranks"] = int(o[6:])
+        elif o == "rebuild":
+            kw["rebuild"] = True
         elif o.startswith("limit="):
             kw["time_limit"] = float(o[6:])
         else:
@@ -163,9 +169,12 @@ def child_run(a) -> int:
     elif name == "benders":
         from model.input.scenarios import scenario_cases
         from model.solve import budget
+        from model.stochastic import benders as B
         from model.stochastic.benders import decompose, plan_run
 
         opts = budget.start(opts)
+        if kw.pop("rebuild", False):  # one process only: spawned workers read the module's own value
+            B.KEEP_SUBPROBLEMS_UP_TO = 0
         cases = scenario_cases(data)  # run_stochastic_benders, in two steps to keep the first stage
         out = decompose(cases, opts, **kw)
         first = out.first_stage
@@ -270,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=900.0, help="per run, seconds (the engines' budget)")
     ap.add_argument("--evpi-vss", action="store_true", help="include EVPI and VSS in each engine's run")
     ap.add_argument("--no-floor", action="store_true")
+    ap.add_argument("--floor-from-benders", type=int, default=None, metavar="N",
+                    help="from N scenarios on, take the floor from the Benders runs' own wait-and-see solves (the "
+                         "smallest sum over the engines run) instead of building every scenario alone")
     ap.add_argument("--loop-only", action="store_true",
                     help="Benders engines: stop after the decomposition (no per-scenario plans, no EVPI/VSS)")
     ap.add_argument("--markdown", default=None)
@@ -300,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         base = ["--case", case] + (["--n", str(n_arg)] if n_arg is not None else []) + \
                (["--lambda", str(a.lam)] if a.lam is not None else [])
         row = {"n": n, "load": _load(), "runs": {}, "uptime_start": _loads()}
-        if not a.no_floor:
+        if not a.no_floor and not (a.floor_from_benders and n >= a.floor_from_benders):
             row["floor"] = _child(["--child", "floor", *base], work / f"floor-{n}.json", a.time_limit * 2)
         for e in engines:
             extra = ["--time-limit", str(a.time_limit)] + (["--evpi-vss"] if a.evpi_vss else []) + \
@@ -310,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
             r = row["runs"][e]
             print(f"{n} scenarios, {e}: {r.get('status')} in {_s(r.get('wall_s'))} s, peak "
                   f"{(r.get('peak_rss') or 0) / GB:.2f} GB, objective {r.get('objective_kusd')}", flush=True)
+        if "floor" not in row and not a.no_floor:  # the Benders runs' own wait-and-see solves: the same LPs, alone
+            ws = [(r.get("timings_s") or {}).get("wait_and_see_solve_s") for r in row["runs"].values()]
+            ws = [w for w in ws if w]
+            row["floor"] = {"floor_s": min(ws) if ws else None, "from_benders": True}
         row["uptime_end"] = _loads()
         print(f"{n} scenarios: load averages (1, 5, 15 min) {row['uptime_start']} at the start, {row['uptime_end']} "
               f"at the end", flush=True)
@@ -335,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
                   for e in engines if "w=" in e]
         if not a.no_floor:
             fl = row["floor"].get("floor_s")
-            cells += [_s(fl)] + [_r(w[e] / fl) if w[e] and fl else "-" for e in engines]
+            cells += [_s(fl) + (" (ws)" if row["floor"].get("from_benders") else "")] + \
+                [_r(w[e] / fl) if w[e] and fl else "-" for e in engines]
         o0 = runs[ref].get("objective_kusd")
         cells += [f"{(runs[e]['objective_kusd'] - o0) / abs(o0):.1e}" if o0 and runs[e].get("objective_kusd") else "-"
                   for e in engines[1:]]

@@ -660,3 +660,25 @@ def test_default_input_converges_without_feasibility_cuts():
     out = decompose(scenario_cases(read_case(ROOT / "inputs" / "base-2026.yaml")), SolverOptions())
     assert out.termination == "optimal" and out.feasibility_cuts == 0 and len(out.iterations) <= 20
     assert out.upper_bound_kusd * 1000.0 == close(want)
+
+
+def test_subproblems_made_again_for_each_solve_give_the_same_plan(monkeypatch):
+    """Past KEEP_SUBPROBLEMS_UP_TO scenarios no HiGHS instance is kept between solves: each solve makes one
+    from the scenario's arrays (stamped again from its declared values, or the Pyomo-built arrays) and its
+    last basis. Forced here on the reference case: the same proven optimum and first stage as with
+    persistent subproblems, and no scenario holds a HiGHS instance."""
+    from model.stochastic import stamp as stamp_mod
+
+    cases = scenario_cases(read_case(BASE))
+    ref = decompose(cases, SolverOptions())
+    monkeypatch.setattr(benders, "KEEP_SUBPROBLEMS_UP_TO", 0)
+    out = decompose(cases, SolverOptions())
+    assert all(s.highs is None and s.basis is not None for s in out.decomposition.subs)
+    assert isinstance(out.decomposition.pool.stamper, stamp_mod.Stamper) and out.decomposition.stamp_info["stamped"] > 0
+    assert out.termination == "optimal"
+    assert out.upper_bound_kusd == pytest.approx(ref.upper_bound_kusd, rel=1e-9)
+    assert_same_first_stage(out.first_stage, ref.first_stage)
+    run = plan_run(cases, out, SolverOptions(), with_evpi_vss=True)
+    want = plan_run(cases, ref, SolverOptions(), with_evpi_vss=True)
+    assert run.metrics["scenario_total_kusd"] == [close(v) for v in want.metrics["scenario_total_kusd"]]
+    assert run.metrics["vss_kusd"] == close(want.metrics["vss_kusd"])

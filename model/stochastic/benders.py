@@ -192,6 +192,10 @@ EXACT_GAP_FRAC      1e-9: the relative gap polishing aims at before the canonica
 CUT_TOL_REL         1e-10: a cut is added only where violated by more than this (relative)
 AGGREGATE_ABOVE     scenarios above which cuts are aggregated into AGGREGATE_GROUPS groups (lambda = 0)
 ZIGZAG_AFTER        iterations of plain cutting planes before the trust region is switched on
+KEEP_SUBPROBLEMS_UP_TO  up to this many scenarios each subproblem's HiGHS instance is kept between solves
+                    (3.8 MB each); beyond, ``ScenarioLP.highs`` is None and each solve makes an instance from
+                    ``form()`` (the stamped arrays, stamped again from the declared values) and ``basis``
+                    (:func:`_live`), keeping only the basis afterwards (:func:`_done`)
 KEEP_MODELS_UP_TO   up to this many scenarios the models built for the subproblems are kept and reused
                     for the plan's re-solve (measured at 500: 3.0 GB kept, 1.7 GB not, and 0.1 s a
                     scenario saved); beyond, they are built again one at a time
@@ -222,6 +226,12 @@ AGGREGATE_ABOVE = 2000  # measured: multi-cut is faster at every size tried (ben
 AGGREGATE_GROUPS = 200
 ZIGZAG_AFTER = 10
 KEEP_MODELS_UP_TO = 1000  # scenarios whose Pyomo models are kept for the plan's re-solve (2.7 MB each, measured)
+# scenarios whose HiGHS subproblems stay alive between solves: 3.8 MB each (measured on the 36-month generated case,
+# clearSolver frees none of it); beyond, each solve makes one from the scenario's (stamped) arrays and its last
+# basis and keeps only the basis. Measured at 200 x 36 (RESULTS.md, "Subproblems made again for each solve"): the
+# loop's subproblem solves 6.3 -> 12.6 s, end to end 0.91x, peak 1.26 -> 0.47 GB, the same plan; at 1,000 scenarios
+# the kept instances alone are 3.8 GB
+KEEP_SUBPROBLEMS_UP_TO = 1000
 # Whether to stamp when the models are kept: yes, since the plan's re-solve reads a stamped scenario from its
 # stamped LP through its group's template model (model.stochastic.replan) instead of building it in Pyomo.
 # Before that (the re-solve built every stamped scenario) it was no: 0.87x end to end at 100 x 36 (RESULTS.md,
@@ -261,6 +271,11 @@ class ScenarioLP:
     n_nonzeros: int
     wait_and_see_kusd: float = float("nan")  # F + C optimised alone, first stage free
     elastic: object = None  # highspy.Highs of the elastic LP, built when a feasibility cut is first needed
+    form: object = None  # highs None: () -> its StandardForm, the HiGHS instance made again for each solve
+    basis: object = None  # highs None: its last basis (highspy.HighsBasis), where the next solve starts
+    options: object = None  # highs None: the SolverOptions its instances are configured with
+    ready: bool = False  # wait_and_see done: first-stage costs 0 and rows of first-stage columns only free
+    wait_and_see_solve_s: float = 0.0  # the HiGHS run of its wait-and-see solve (its share of the floor)
 
 
 @dataclass
@@ -469,11 +484,62 @@ def implied_first_stage_rows(f: StandardForm):
     return out
 
 
-def scenario_lp(d, f: StandardForm, rows: FirstStageRows, options: SolverOptions) -> ScenarioLP:
-    """Scenario ``d``'s persistent HiGHS holding the standard form ``f``; its rows of first-stage columns
-    only, and those its pinned columns imply (:func:`implied_first_stage_rows`), are added to ``rows``."""
+def _passed(f: StandardForm, options: SolverOptions):
+    """A new HiGHS holding ``f``."""
     import highspy
 
+    A = f.A
+    h = new_highs()
+    _configure(h, options)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = f.c
+    lp.col_lower_, lp.col_upper_ = f.col_lower, f.col_upper
+    lp.row_lower_, lp.row_upper_ = f.row_lower, f.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    h.passModel(lp)
+    return h
+
+
+def _as_subproblem(h, sub: ScenarioLP) -> None:
+    """First-stage columns cost nothing (the master has their cost) and their own rows are free."""
+    import highspy
+
+    pres = sub.cols1[sub.cols1 >= 0].astype(np.int32)
+    h.changeColsCost(len(pres), pres, np.zeros(len(pres)))
+    k = len(sub.only_first_rows)
+    if k:
+        h.changeRowsBounds(k, sub.only_first_rows, np.full(k, -highspy.kHighsInf), np.full(k, highspy.kHighsInf))
+
+
+def _live(sub: ScenarioLP):
+    """The HiGHS instance of ``sub``: its persistent one, or (``highs`` None) a new one made from its form,
+    as a subproblem once ``ready``, from its last basis."""
+    if sub.highs is not None:
+        return sub.highs
+    h = _passed(sub.form(), sub.options)
+    if sub.ready:
+        _as_subproblem(h, sub)
+    if sub.basis is not None:
+        h.setBasis(sub.basis)
+    return h
+
+
+def _done(sub: ScenarioLP, h) -> None:
+    """After a solve: a subproblem whose instance is not kept keeps only its basis."""
+    if sub.highs is None:
+        b = h.getBasis()
+        sub.basis = b if b.valid else None
+
+
+def scenario_lp(d, f: StandardForm, rows: FirstStageRows, options: SolverOptions, form=None) -> ScenarioLP:
+    """Scenario ``d``'s persistent HiGHS holding the standard form ``f``; its rows of first-stage columns
+    only, and those its pinned columns imply (:func:`implied_first_stage_rows`), are added to ``rows``.
+    ``form`` (a function giving ``f`` again): no persistent HiGHS; one is made from ``form()`` for each
+    solve, started from the scenario's last basis (:data:`KEEP_SUBPROBLEMS_UP_TO`)."""
     A, cols1 = f.A, f.cols1
     n, nr = A.shape[1], A.shape[0]
     present = cols1 >= 0
@@ -488,21 +554,10 @@ def scenario_lp(d, f: StandardForm, rows: FirstStageRows, options: SolverOptions
             rows.add(master_of[cs], Ar.data[Ar.indptr[i]:Ar.indptr[i + 1]], f.row_lower[i], f.row_upper[i])
     for cs, vs, lo, hi in implied_first_stage_rows(f):
         rows.add(cs, vs, lo, hi)
-    h = new_highs()
-    _configure(h, options)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, nr
-    lp.col_cost_ = f.c
-    lp.col_lower_, lp.col_upper_ = f.col_lower, f.col_upper
-    lp.row_lower_, lp.row_upper_ = f.row_lower, f.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    h.passModel(lp)
-    return ScenarioLP(name=d.scenario, probability=float(d.probability), highs=h, cols1=cols1, cost1_kusd=cost1,
+    return ScenarioLP(name=d.scenario, probability=float(d.probability),
+                      highs=_passed(f, options) if form is None else None, cols1=cols1, cost1_kusd=cost1,
                       offset_kusd=f.offset_kusd, only_first_rows=np.asarray(f.only1, dtype=np.int32), n_columns=n,
-                      n_rows=nr, n_nonzeros=int(A.nnz))
+                      n_rows=nr, n_nonzeros=int(A.nnz), form=form, options=options if form is not None else None)
 
 
 def first_stage_bounds(b) -> tuple[np.ndarray, np.ndarray]:
@@ -515,10 +570,12 @@ def first_stage_bounds(b) -> tuple[np.ndarray, np.ndarray]:
             np.array([inf if v.ub is None else v.ub for v in fsv], dtype=float))
 
 
-def compile_built(d, names_ref: list[str] | None, rows: FirstStageRows, options: SolverOptions, sets=None):
+def compile_built(d, names_ref: list[str] | None, rows: FirstStageRows, options: SolverOptions, sets=None,
+                  keep_highs: bool = True):
     """Build scenario ``d`` in Pyomo, compile it once and hand it to a persistent HiGHS: what
     :func:`compile_scenario` returns, and its StandardForm (the template of a stamp group). ``sets``:
-    ``build_sets(d)`` when already made (None: made here)."""
+    ``build_sets(d)`` when already made (None: made here). ``keep_highs`` False: no persistent HiGHS
+    (:func:`scenario_lp` ``form``), the arrays kept without their Pyomo objects."""
     from model.components.build import build_scenario_model
 
     b = build_scenario_model(d, sets=sets, name=d.scenario)
@@ -526,7 +583,13 @@ def compile_built(d, names_ref: list[str] | None, rows: FirstStageRows, options:
     if names_ref is not None and names != names_ref:
         raise ValueError(f"scenario {d.scenario!r} has different first-stage variables from the first scenario")
     f = standard_form(b)
-    sub = scenario_lp(d, f, rows, options)
+    if keep_highs:
+        sub = scenario_lp(d, f, rows, options)
+    else:
+        from dataclasses import replace
+
+        light = replace(f, columns=[], rows=[])
+        sub = scenario_lp(d, f, rows, options, form=lambda: light)
     lb1, ub1 = first_stage_bounds(b)
     return sub, names, lb1, ub1, first_stage_weights(b, d.probability), b, f
 
@@ -555,21 +618,19 @@ def _run(h, deadline: float | None) -> str:
 def wait_and_see(sub: ScenarioLP, deadline: float | None) -> float:
     """Solve the scenario with its first stage free (``WS_s``, kUSD); then make the LP a subproblem:
     first-stage columns cost nothing in it (the master has their cost) and their own rows are free."""
-    import highspy
-
-    h = sub.highs
+    h = _live(sub)
+    t = time.perf_counter()
     status = _run(h, deadline)
+    sub.wait_and_see_solve_s = time.perf_counter() - t
     if status != "Optimal":
         hint = ("its constraints conflict whatever the first stage (run --engine ef to see which)"
                 if status in ("Infeasible", "Primal infeasible or unbounded") else "the solver did not return an optimum")
         raise SolveError(f"scenario {sub.name}: solver status '{status}' with its first stage free: {hint}",
                          termination="Infeasible" if status == "Infeasible" else status)
     sub.wait_and_see_kusd = float(h.getInfo().objective_function_value) + sub.offset_kusd
-    pres = sub.cols1[sub.cols1 >= 0].astype(np.int32)
-    h.changeColsCost(len(pres), pres, np.zeros(len(pres)))
-    k = len(sub.only_first_rows)
-    if k:
-        h.changeRowsBounds(k, sub.only_first_rows, np.full(k, -highspy.kHighsInf), np.full(k, highspy.kHighsInf))
+    _done(sub, h)
+    _as_subproblem(h, sub)
+    sub.ready = True
     return sub.wait_and_see_kusd
 
 
@@ -581,9 +642,10 @@ def _fix(h, sub: ScenarioLP, x: np.ndarray) -> None:
 
 def solve_at(sub: ScenarioLP, x: np.ndarray, deadline: float | None = None):
     """(status, Q_s(x) kUSD, subgradient g_s) with the first stage fixed at ``x`` (warm re-solve)."""
-    h = sub.highs
+    h = _live(sub)
     _fix(h, sub, x)
     status = _run(h, deadline)
+    _done(sub, h)
     if status != "Optimal":
         return status, float("nan"), None
     pres = sub.cols1 >= 0
@@ -598,7 +660,7 @@ def _elastic(sub: ScenarioLP, options: SolverOptions):
     import highspy
     import scipy.sparse as sp
 
-    lp = sub.highs.getLp()
+    lp = _live(sub).getLp()
     n, nr = lp.num_col_, lp.num_row_
     inf = highspy.kHighsInf
     A = sp.csc_matrix((np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_),
@@ -1364,6 +1426,8 @@ def _plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss:
                "benders_master_s": round(out.master_s, 4), "benders_subproblems_s": round(out.subproblem_s, 4),
                "extract_s": round(t3 - t2, 4),
                "benders_iteration_s": [round(i.seconds, 3) for i in out.iterations],
+               # the wait-and-see floor from the subproblems' own first solves (each scenario alone, first stage free)
+               "wait_and_see_solve_s": round(sum(s.wait_and_see_solve_s for s in out.decomposition.subs), 4),
                "benders_workers": out.decomposition.pool.workers,  # here, not in the KPIs: they are the same for any W
                "benders_stamp": out.decomposition.stamp_info}  # groups, stamped, built, note (model.stochastic.stamp)
     if with_evpi_vss and termination != "time_limit":

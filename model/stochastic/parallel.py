@@ -168,6 +168,7 @@ class ScenarioHead:
     n_columns: int
     n_rows: int
     n_nonzeros: int
+    wait_and_see_solve_s: float = 0.0  # the HiGHS run of its wait-and-see solve (its share of the floor)
 
 
 @dataclass
@@ -253,6 +254,13 @@ def solve_scenarios(subs, x: np.ndarray, deadline: float | None, options, gradie
 # ----------------------------------------------------------------------------------- W = 1
 
 
+def _keep_highs(total: int) -> bool:
+    """Whether the subproblems of a run of ``total`` scenarios keep their HiGHS instances between solves."""
+    from model.stochastic import benders as B
+
+    return total <= B.KEEP_SUBPROBLEMS_UP_TO
+
+
 class LocalPool:
     """The subproblems in this process (W = 1): the single-process path."""
 
@@ -265,6 +273,7 @@ class LocalPool:
         self.subs: list = []
         self.builts: list = []  # per scenario: its BuiltModel (None where stamped: re-solved from its stamped LP)
         self.stamper = Stamper(stamp)
+        self.stamper.keep_highs = _keep_highs(len(self.cases))
 
     def stamp_info(self) -> dict:
         """What stamping did (:meth:`model.stochastic.stamp.Stamper.info`)."""
@@ -324,6 +333,7 @@ class _Worker:
         self.subs: list = []
         self.builts: list = []
         self.stamper = Stamper(stamp)  # groups of this worker's own scenarios
+        self.stamper.keep_highs = _keep_highs(total)
 
     def _opts(self, run_elapsed_s):
         """The options with the run's start moved to this process's clock."""
@@ -358,7 +368,7 @@ class _Worker:
             self.subs.append(sub)
             new = list(zip(rows.cols[before:], rows.vals[before:], rows.lower[before:], rows.upper[before:]))
             head = ScenarioHead(sub.name, sub.probability, sub.cost1_kusd, sub.offset_kusd, sub.wait_and_see_kusd,
-                                sub.n_columns, sub.n_rows, sub.n_nonzeros)
+                                sub.n_columns, sub.n_rows, sub.n_nonzeros, sub.wait_and_see_solve_s)
             out.append(Built(head, names, lo, hi, w, new))
             tick(1)
         return {"built": out, "event": event, "stamp": self.stamper.info()}

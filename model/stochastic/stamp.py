@@ -420,6 +420,7 @@ class Stamper:
         self.built = 0
         self.seconds = 0.0
         self.declared: dict = {}  # scenario name -> (signature, declared values), for the plan's re-solve
+        self.keep_highs = True  # False: no persistent HiGHS per scenario (benders.KEEP_SUBPROBLEMS_UP_TO)
         self.replanned = 0  # scenarios whose plan was re-solved from their stamped LP
 
     def compile(self, d, names_ref, rows, options):
@@ -429,12 +430,12 @@ class Stamper:
 
         if not self.enabled:
             self.built += 1
-            return B.compile_scenario(d, names_ref, rows, options)
+            return B.compile_built(d, names_ref, rows, options, keep_highs=self.keep_highs)[:6]
         scen = evaluate(d)
         self.declared[d.scenario] = (scen.signature, scen.values)
         g = self.groups.get(scen.signature)
         if g is None or g.state != "stamping":
-            out = B.compile_built(d, names_ref, rows, options, sets=scen.sets)
+            out = B.compile_built(d, names_ref, rows, options, sets=scen.sets, keep_highs=self.keep_highs)
             self.built += 1
             sub, names, lb1, ub1, _, b, f = out
             if g is None:
@@ -456,7 +457,11 @@ class Stamper:
         if names_ref is not None and g.names != names_ref:
             raise ValueError(f"scenario {d.scenario!r} has different first-stage variables from the first scenario")
         g.members.append(d.scenario)
-        sub = B.scenario_lp(d, g.stamp(scen), rows, options)
+        if self.keep_highs:
+            sub = B.scenario_lp(d, g.stamp(scen), rows, options)
+        else:  # stamped again for each solve from the declared values
+            light = Scenario(d, None, None, scen.values, scen.signature)
+            sub = B.scenario_lp(d, g.stamp(scen), rows, options, form=lambda: g.stamp(light))
         self.stamped += 1
         return (sub, list(g.names), g.lb1.copy(), g.ub1.copy(),
                 B.first_stage_weights_of(g.first_stage_keys, d, d.probability), None)
