@@ -229,7 +229,7 @@ KEEP_MODELS_UP_TO = 1000  # scenarios whose Pyomo models are kept for the plan's
 # scenarios whose HiGHS subproblems stay alive between solves: 3.8 MB each (measured on the 36-month generated case,
 # clearSolver frees none of it); beyond, each solve makes one from the scenario's (stamped) arrays and its last
 # basis and keeps only the basis. Measured at 200 x 36 (RESULTS.md, "Subproblems made again for each solve"): the
-# loop's subproblem solves 6.3 -> 12.6 s, end to end 0.91x, peak 1.26 -> 0.47 GB, the same plan; at 1,000 scenarios
+# loop's subproblem solves 6.3 -> 12.6 s, end to end 43.6 -> 47.8 s, peak 1.26 -> 0.47 GB, the same plan; at 1,000 scenarios
 # the kept instances alone are 3.8 GB
 KEEP_SUBPROBLEMS_UP_TO = 1000
 # Whether to stamp when the models are kept: yes, since the plan's re-solve reads a stamped scenario from its
