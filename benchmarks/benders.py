@@ -257,6 +257,17 @@ def _stamped(info) -> str:
     return f"{info['stamped']} / {info['built']} ({info['groups']})" + (f"; {info['note']}" if info.get("note") else "")
 
 
+def _highs(r: dict, t: dict) -> str:
+    """A Benders run's HiGHS seconds (the subproblems' wait-and-see solves, the loop's master and subproblem
+    solves, the plan's re-solves with their canonical stages) and the rest of its wall time over them."""
+    parts = [t.get("wait_and_see_solve_s"), (t.get("benders_master_s") or 0) + (t.get("benders_subproblems_s") or 0),
+             t.get("plan_highs_s")]
+    if any(p is None for p in parts) or not r.get("wall_s"):
+        return "- | -"
+    tot = sum(parts)
+    return f"{_s(parts[0])} + {_s(parts[1])} + {_s(parts[2])} = {_s(tot)} | {_r((r['wall_s'] - tot) / tot)}"
+
+
 def _s(x) -> str:
     return "-" if x is None else f"{x:,.1f}"
 
@@ -366,8 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"{row['uptime_end']} at the end." for row in rows]
     lines += ["", "Breakdown (seconds):", ""]
     lines += ["| scenarios | engine | status | build | main solve | master / subproblems | canonical + marginal | "
-              "per-scenario plans | EVPI/VSS | cut groups | cuts | stamped / built (groups) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "per-scenario plans | EVPI/VSS | cut groups | cuts | stamped / built (groups) | "
+              "HiGHS: wait-and-see + loop + plans = sum | not HiGHS / HiGHS |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         for e in engines:
             r = row["runs"][e]
@@ -381,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                      if "benders_master_s" in t else "-")
             lines.append(f"| {row['n']:,} | {e} | {r.get('status')} | {_s(build)} | {_s(main_s)} | {split} | {_s(canon)} | "
                          f"{_s(t.get('extract_s'))} | {_s(t.get('evpi_vss_s'))} | {r.get('cut_groups', '-')} | "
-                         f"{r.get('cuts', '-')} | {_stamped(t.get('benders_stamp'))} |")
+                         f"{r.get('cuts', '-')} | {_stamped(t.get('benders_stamp'))} | {_highs(r, t)} |")
     text = "\n".join(lines)
     print(text)
     if a.markdown:

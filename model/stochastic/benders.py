@@ -1300,6 +1300,7 @@ def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, 
     from model.stochastic.evaluate import Evaluation, _within_budget, canonical_plan
 
     totals, sols, built0, result0, first0 = [], [], None, None, None
+    highs_s = 0.0
 
     def held(i, d):
         fast = None if stamper is None else stamper.replan(d, first_stage, options)
@@ -1326,10 +1327,11 @@ def evaluate_plan(cases, first_stage: dict[str, float], options: SolverOptions, 
                                                  "fixed", i, len(cases), lambda: held(i, d))
         totals.append(total)
         sols.append(sol)
+        highs_s += r.solve_s + r.marginal_s + r.canonical_s  # HiGHS runs, with the canonical stages' own Python
         if i == 0:
             built0, result0, first0 = b, r, first
     return Evaluation(totals_kusd=np.array(totals), solutions=tuple(sols), built0=built0, result0=result0,
-                      first_cost0_kusd=first0)
+                      first_cost0_kusd=first0, highs_s=highs_s)
 
 
 STATUS_NOTE = {
@@ -1425,6 +1427,7 @@ def _plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss:
     timings = {"build_s": round(out.build_s, 4), "benders_s": round(out.loop_s, 4),
                "benders_master_s": round(out.master_s, 4), "benders_subproblems_s": round(out.subproblem_s, 4),
                "extract_s": round(t3 - t2, 4),
+               "plan_highs_s": round(ev.highs_s, 4),  # of extract_s: the re-solves' HiGHS runs and canonical stages
                "benders_iteration_s": [round(i.seconds, 3) for i in out.iterations],
                # the wait-and-see floor from the subproblems' own first solves (each scenario alone, first stage free)
                "wait_and_see_solve_s": round(sum(s.wait_and_see_solve_s for s in out.decomposition.subs), 4),

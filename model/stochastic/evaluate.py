@@ -51,6 +51,7 @@ class Evaluation:
     built0: BuiltModel | None = None  # with keep: scenario 0's solved model
     result0: SolveResult | None = None  # with keep: scenario 0's SolveResult
     first_cost0_kusd: float | None = None  # benders.evaluate_plan: scenario 0's first-stage cost
+    highs_s: float = 0.0  # benders.evaluate_plan: seconds of its HiGHS runs (solves, one-sided duals, canonical stages)
 
 
 def canonical_plan(b: BuiltModel):

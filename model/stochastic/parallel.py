@@ -383,7 +383,7 @@ class _Worker:
         from model.stochastic import benders as B
 
         opts = self._opts(run_elapsed_s)
-        totals, sols, first, event = [], [], None, None
+        totals, sols, first, event, highs_s = [], [], None, None, 0.0
         for k, d in enumerate(self.cases):
             gi = self.indices[k]
             b = [self.builts[k]] if self.keep_models and k < len(self.builts) else None
@@ -396,11 +396,12 @@ class _Worker:
                 self.builts[k] = None  # released, as the single-process path does
             totals.append(float(ev.totals_kusd[0]))
             sols.append(ev.solutions[0])
+            highs_s += ev.highs_s
             if k == 0:
                 first = (ev.result0, ev.first_cost0_kusd)
             tick(1)
         return {"totals": totals, "solutions": sols, "first": first, "event": event,
-                "replanned": self.stamper.replanned}
+                "replanned": self.stamper.replanned, "highs_s": highs_s}
 
 
 def _describe(e: BaseException) -> tuple:
@@ -584,7 +585,8 @@ class _RemotePool:
         totals = np.array(self._order([r["totals"] for r in replies]), dtype=float)
         sols = tuple(self._order([r["solutions"] for r in replies]))
         result0, first_cost = replies[0]["first"]
-        return Evaluation(totals_kusd=totals, solutions=sols, built0=None, result0=result0), first_cost
+        return Evaluation(totals_kusd=totals, solutions=sols, built0=None, result0=result0,  # the workers' HiGHS time
+                          highs_s=sum(r.get("highs_s", 0.0) for r in replies)), first_cost
 
 
 def _raise_remote(w: int, W: int, err: tuple):
