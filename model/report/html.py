@@ -477,7 +477,10 @@ def _sourcing(c: _Ctx) -> str:
         ax.set_title(f"{e}: {c.exp_word}t of {e} arriving per period, by origin group")
         ax.set_ylabel(f"t of {e} per period")
         _period_axis(ax, c.periods, c.mpp)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="origin group", title_fontsize=8)
+        if cols:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="origin group", title_fontsize=8)
+        else:  # an element nothing is bought or recycled for: say so instead of an empty legend
+            ax.text(0.5, 0.5, f"no {e} arrives in any period", ha="center", va="center", transform=ax.transAxes)
         out.append(_figure(fig, f"Stacked bars: {e} arriving per period by origin group",
                            f"{e}: purchases by arrival period plus recycled output, t of {e} per period."))
         tot = pv[cols].sum() if cols else pd.Series(dtype=float)
