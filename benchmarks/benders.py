@@ -14,7 +14,9 @@ engine runs in a **fresh subprocess** (so its peak memory is its own): from the 
 ``StochasticRun`` ready for the report (scenario generation, build, solve, canonical plan, per-scenario
 solutions; EVPI and VSS only with ``--evpi-vss``):
 
-- ``ef``: ``model.stochastic.extensive.run_stochastic`` (shared non-anticipativity);
+- ``ef``: ``model.stochastic.extensive.run_stochastic`` (shared non-anticipativity; the extensive form
+  assembled from the scenarios' stamped LPs, :mod:`model.stochastic.ef_arrays`); ``ef:nostamp`` the Pyomo
+  extensive form (``arrays=False``), so ``--engines ef:nostamp,ef`` gives what assembling from arrays saves;
 - ``benders``: ``model.stochastic.benders.run_stochastic_benders`` (multi-cut unless the size says
   otherwise); options after a colon, joined by ``+``: ``agg=G`` G cut groups, ``tr`` the trust region
   from the first iteration, ``nokeep`` the scenario models built again for the plan instead of kept
@@ -159,13 +161,11 @@ def child_run(a) -> int:
     if name == "ef":
         from model.stochastic.extensive import run_stochastic
 
-        from model.stochastic.evaluate import first_stage_values
-
-        sr = run_stochastic(data, opts, with_evpi_vss=a.evpi_vss)
+        sr = run_stochastic(data, opts, with_evpi_vss=a.evpi_vss, arrays=kw.get("stamp"))  # ef:nostamp = the Pyomo EF
         res = sr.result
         rec |= {"solve_s": res.solve_s, "canonical_s": res.canonical_s, "marginal_s": res.marginal_s,
                 "columns": res.n_columns}
-        first = first_stage_values(sr.ef.scenarios[0]) if sr.ef is not None else {}
+        first = sr.first_stage
     elif name == "benders":
         from model.input.scenarios import scenario_cases
         from model.solve import budget

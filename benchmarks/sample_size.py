@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 from model.input.io import read_case  # noqa: E402
 from model.solve.highs import SolverOptions  # noqa: E402
 from model.stochastic.confidence import out_of_sample, sampled_plan  # noqa: E402
-from model.stochastic.evaluate import first_stage_values  # noqa: E402
 from model.stochastic.extensive import run_stochastic  # noqa: E402
 
 CASE = ROOT / "inputs" / "sampled.yaml"
@@ -45,7 +44,7 @@ def main() -> None:
         t0 = time.perf_counter()
         sr = run_stochastic(data[n], opts, with_evpi_vss=False)
         solve_s[n] = time.perf_counter() - t0
-        plans[n] = first_stage_values(sr.ef.scenarios[0])
+        plans[n] = sr.first_stage
         print(f"N={n}: solved in {solve_s[n]:.1f} s, objective {sr.metrics['objective_kusd'] / 1e3:,.3f} USD M", flush=True)
     ref = plans[SIZES_N[-1]]
     print(f"\n| N | solve s | L1 to N={SIZES_N[-1]} plan (t) | first-stage variables differing | "

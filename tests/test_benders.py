@@ -26,7 +26,6 @@ from model.input.scenarios import scenario_cases
 from model.solve.highs import SolverOptions
 from model.stochastic import benders
 from model.stochastic.benders import Decomposition, decompose, feasibility_cut, plan_run, run_stochastic_benders, solve_at
-from model.stochastic.evaluate import first_stage_values
 from model.stochastic.extensive import _expected_value_plan, run_stochastic
 from tests.test_stochastic import _deminimis_case, boom_case, stock_case
 from tests.tiny import base_case, make
@@ -118,7 +117,7 @@ def test_default_case_first_stage_is_the_extensive_forms(default_run):
     ef = default_run("auto", True).stochastic
     out = decompose(list(ef.cases), SolverOptions())
     assert out.termination == "optimal"
-    assert_same_first_stage(out.first_stage, first_stage_values(ef.ef.scenarios[0]))
+    assert_same_first_stage(out.first_stage, ef.first_stage)
 
 
 def test_default_case_report_is_written(base_benders, tmp_path):
@@ -142,7 +141,7 @@ def test_sampled_case_reaches_the_extensive_form(lam):
         assert sr.metrics[key] == close(ef.metrics[key]), key
     assert sr.metrics["scenario_total_kusd"] == [close(v) for v in ef.metrics["scenario_total_kusd"]]
     assert sr.metrics["proven_optimal"] and out.groups == 30
-    assert_same_first_stage(out.first_stage, first_stage_values(ef.ef.scenarios[0]))
+    assert_same_first_stage(out.first_stage, ef.first_stage)
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,7 +278,7 @@ def test_feasibility_cuts_by_hand():
     data = make(_slump_case())
     ef = run_stochastic(data, with_evpi_vss=False)
     assert ef.metrics["objective_kusd"] == close(55.0)
-    start = first_stage_values(ef.ef.scenarios[0]) | {"Reserve_t_per_period[b_c,2]": 8.0}
+    start = ef.first_stage | {"Reserve_t_per_period[b_c,2]": 8.0}
     cases = scenario_cases(data)
     dec = Decomposition(cases, SolverOptions(), keep_models=False)
     dec.build()
@@ -321,7 +320,7 @@ def test_trust_region_and_aggregated_cuts_reach_the_same_optimum(default_run, kw
     assert out.lower_bound_kusd == close(ef.metrics["objective_kusd"])
     assert out.groups == kw.get("aggregate", 12)
     assert out.trust_region_used == bool(kw.get("trust_region"))
-    assert_same_first_stage(out.first_stage, first_stage_values(ef.ef.scenarios[0]))
+    assert_same_first_stage(out.first_stage, ef.first_stage)
 
 
 def test_lambda_positive_never_aggregates():

@@ -17,7 +17,6 @@ from model.input.io import read_case
 from model.report.files import write_report
 from model.solve.highs import SolverOptions
 from model.stochastic.confidence import cvar_usd_equal_weights, sampled_plan
-from model.stochastic.evaluate import first_stage_values
 from model.stochastic.extensive import cvar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +62,7 @@ def test_gap_is_nonnegative_per_replication(sampled):
 def test_seeds_make_it_reproducible(sampled):
     path, run, _ = sampled
     data = read_case(path)
-    again = sampled_plan(data, first_stage_values(run.stochastic.ef.scenarios[0]), SolverOptions(), SPEC)
+    again = sampled_plan(data, run.stochastic.first_stage, SolverOptions(), SPEC)
     assert again == run.solution.kpis["sampled_plan"]
 
 

@@ -87,20 +87,21 @@ def test_memory_override_refuses_the_sampled_case_and_says_what_fits(tmp_path, m
 
 
 def test_a_deadline_passing_while_building_fails_cleanly(tmp_path, monkeypatch, capsys):
-    """The clock jumps past the deadline once 5 scenarios are built."""
-    from model.stochastic import extensive
+    """The clock jumps past the deadline once 5 scenarios are built (each scenario's structure is read,
+    ``stamp.evaluate``, as it is built or stamped into the extensive form, ``model.stochastic.ef_arrays``)."""
+    from model.stochastic import stamp
 
     offset, built = [0.0], [0]
-    real_build = extensive.build_scenario_model
+    real_evaluate = stamp.evaluate
 
-    def build(*a, **k):
+    def evaluate(*a, **k):
         built[0] += 1
         if built[0] == 5:
             offset[0] = 1e6
-        return real_build(*a, **k)
+        return real_evaluate(*a, **k)
 
     monkeypatch.setattr(budget, "now", lambda: time.monotonic() + offset[0])
-    monkeypatch.setattr(extensive, "build_scenario_model", build)
+    monkeypatch.setattr(stamp, "evaluate", evaluate)
     rc = solve.main([str(SAMPLED), "--engine", "ef", "--time-limit", "60", "--out", str(tmp_path / "out")])
     assert rc == 3
     line = one_line(capsys.readouterr().err, "solve failed: ")

@@ -30,7 +30,12 @@ from tests.tiny import base_case, make
 ROOT = Path(__file__).resolve().parents[1]
 REL = 1e-9
 ABS = 1e-7
-MODES = ("rows", "shared")
+MODES = ("rows", "shared", "arrays")  # the Pyomo EF with equality rows or merged columns; the EF from arrays
+
+
+def run(data, mode: str, **kw):
+    """``run_stochastic`` in ``mode``: ``arrays`` is the default path (model.stochastic.ef_arrays)."""
+    return run_stochastic(data, nonant="rows" if mode == "rows" else "shared", arrays=mode == "arrays", **kw)
 
 
 def approx(x):
@@ -111,7 +116,7 @@ def test_rp_ws_eev_evpi_vss_by_hand(nonant):
       boom 50 + 50 + 2.5 x 20 + 7.5 x 200 + 12.5 = 1662.5;
       EEV = 0.75 x 112.5 + 0.25 x 1662.5 = 84.375 + 415.625 = 500, VSS = 500 - 200 = 300.
     """
-    r = run_stochastic(make(boom_case(0.25)), nonant=nonant)
+    r = run(make(boom_case(0.25)), nonant)
     m = r.metrics
     assert m["objective_kusd"] == approx(200.0)
     assert m["expected_cost_kusd"] == approx(200.0)
@@ -124,9 +129,15 @@ def test_rp_ws_eev_evpi_vss_by_hand(nonant):
     assert m["eev_total_kusd"] == [approx(112.5), approx(1662.5)]
     assert m["eev_kusd"] == approx(500.0)
     assert m["vss_kusd"] == approx(300.0)
-    for b in r.ef.scenarios:
-        assert pyo.value(b.model.Reserve_t_per_period["b_c", 2]) == approx(10.0)
-        assert pyo.value(b.model.Purchase_t["a_spot", 1]) == approx(5.0)
+    assert r.first_stage["Reserve_t_per_period[b_c,2]"] == approx(10.0)
+    assert r.first_stage["Purchase_t[a_spot,1]"] == approx(5.0)
+    for sol in r.solutions:
+        res = sol.tables["reservations"].set_index(["offer", "period"]).reserved_t
+        assert res["b_c", "2027-02"] == approx(10.0)
+    if r.ef is not None:
+        for b in r.ef.scenarios:
+            assert pyo.value(b.model.Reserve_t_per_period["b_c", 2]) == approx(10.0)
+            assert pyo.value(b.model.Purchase_t["a_spot", 1]) == approx(5.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,9 +170,19 @@ def test_non_anticipativity_holds_in_the_solution(nonant):
     + 0.5 x 200 (5 - s) = 575 - 94 s -> s = 5: both scenarios buy 10 t in period 1 and cost
     100 + 5 = 105; RP = 105. Every first-stage variable of every scenario equals scenario 0's.
     """
-    r = run_stochastic(make(stock_case()), nonant=nonant, with_evpi_vss=False)
+    r = run(make(stock_case()), nonant, with_evpi_vss=False)
     assert r.metrics["objective_kusd"] == approx(105.0)
     assert r.metrics["scenario_total_kusd"] == [approx(105.0), approx(105.0)]
+    assert r.first_stage["Purchase_t[a_spot,1]"] == approx(10.0)
+    assert r.first_stage["Stock_t[plant,X,A,1]"] == approx(5.0)
+    for sol in r.solutions:  # every scenario's tables read the one first stage
+        pur = sol.tables["purchases"].set_index(["offer", "order_period"]).purchased_t
+        assert pur["a_spot", "2027-01"] == approx(10.0)
+        stock = sol.tables["stock"].set_index(["element", "period"]).stock_t
+        assert stock["X", "2027-01"] == approx(5.0)
+    if nonant == "arrays":
+        assert r.ef is None and r.nonant == "shared"
+        return
     ref = r.ef.scenarios[0].first_stage_vars
     assert len(ref) > 0
     names = [v.getname(fully_qualified=False) for v in ref]
@@ -204,8 +225,8 @@ def test_cvar_weight_buys_insurance(nonant):
       EVPI = 89. EV plan: mean period-2 demand 10 x (0.98 + 3 x 0.02) = 10.4 t magnet = 5.2 t X,
       so r = 0.2; EEV totals (101, 2065): E 140.28, CVaR 413 + 80.8 = 493.8, EEV = 634.08, VSS = 290.08.
     """
-    neutral = run_stochastic(make(boom_case(0.02, lam=0.0, alpha=0.9)), nonant=nonant, with_evpi_vss=False)
-    averse = run_stochastic(make(boom_case(0.02, lam=1.0, alpha=0.9)), nonant=nonant)
+    neutral = run(make(boom_case(0.02, lam=0.0, alpha=0.9)), nonant, with_evpi_vss=False)
+    averse = run(make(boom_case(0.02, lam=1.0, alpha=0.9)), nonant)
     n, a = neutral.metrics, averse.metrics
     assert n["objective_kusd"] == approx(140.0)
     assert n["expected_cost_kusd"] == approx(140.0)
@@ -217,14 +238,19 @@ def test_cvar_weight_buys_insurance(nonant):
     assert a["scenario_total_kusd"] == [approx(150.0), approx(350.0)]
     assert a["expected_cost_kusd"] > n["expected_cost_kusd"] + 1.0
     assert a["cvar_cost_kusd"] < n["cvar_cost_kusd"] - 1.0
-    # the EF's CVaR expression at the optimum is the CVaR of the scenario totals
-    ef = averse.ef.model
-    totals = [pyo.value(ef.ScenarioTotal_kusd[k]) for k in range(2)]
-    assert pyo.value(ef.CVaR_kusd) == approx(cvar(totals, [0.98, 0.02], 0.9))
-    assert pyo.value(ef.CVaR_kusd) == approx(190.0)
-    assert pyo.value(ef.VaR_kusd) == approx(150.0)
-    assert pyo.value(ef.RiskAdjustedCost) == approx(pyo.value(ef.ExpectedCost_kusd) + 1.0 * pyo.value(ef.CVaR_kusd))
-    assert neutral.ef.model.component("CVaR_kusd") is None
+    # the EF's CVaR at the optimum is the CVaR of the scenario totals
+    assert averse.result.objective_kusd == approx(a["expected_cost_kusd"] + 1.0 * cvar(a["scenario_total_kusd"],
+                                                                                       [0.98, 0.02], 0.9))
+    if nonant == "arrays":  # the VaR level and the two tail excesses are the last three columns
+        assert averse.result.n_columns == neutral.result.n_columns + 3
+    else:
+        ef = averse.ef.model
+        totals = [pyo.value(ef.ScenarioTotal_kusd[k]) for k in range(2)]
+        assert pyo.value(ef.CVaR_kusd) == approx(cvar(totals, [0.98, 0.02], 0.9))
+        assert pyo.value(ef.CVaR_kusd) == approx(190.0)
+        assert pyo.value(ef.VaR_kusd) == approx(150.0)
+        assert pyo.value(ef.RiskAdjustedCost) == approx(pyo.value(ef.ExpectedCost_kusd) + 1.0 * pyo.value(ef.CVaR_kusd))
+        assert neutral.ef.model.component("CVaR_kusd") is None
     # the same risk measure for WS and EEV
     assert a["wait_and_see_kusd"] == approx(255.0)
     assert a["evpi_kusd"] == approx(89.0)
@@ -244,7 +270,7 @@ def test_single_scenario_is_the_deterministic_plan(nonant):
     without scenarios: both are 5 t per period at 10 USD/kg = 100 kUSD; EVPI = VSS = 0."""
     raw = stock_case()
     raw["scenarios"] = {"mode": "listed", "listed": [{"name": "only", "probability": 1.0}]}
-    r = run_stochastic(make(raw), nonant=nonant)
+    r = run(make(raw), nonant)
     det_raw = copy.deepcopy(raw)
     del det_raw["scenarios"]
     b, res = solve_alone(make(det_raw))

@@ -229,7 +229,8 @@ def _point_kpis(ef, share_of: str) -> dict:
 
 
 def _stochastic_kpis(data, options: SolverOptions, share_of: str) -> dict:
-    return _point_kpis(run_stochastic(data, options, with_evpi_vss=False).ef, share_of)
+    # the Pyomo extensive form: its KPIs are read straight off its model (``arrays`` would build none)
+    return _point_kpis(run_stochastic(data, options, with_evpi_vss=False, arrays=False).ef, share_of)
 
 
 def _grid(keys, values) -> tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]:

@@ -187,7 +187,8 @@ def stochastic_solution(sr: StochasticRun) -> Solution:
         ],
         "solver": first["solver"] | {"termination": res.termination},
         "model_size": {"columns": res.n_columns, "rows": res.n_rows, "nonzeros": res.n_nonzeros,
-                       "nonanticipativity": sr.ef.nonant if sr.ef is not None else sr.result.options.get("path")},
+                       "nonanticipativity": sr.ef.nonant if sr.ef is not None else
+                       (sr.nonant or sr.result.options.get("path"))},
         "input_hash": cases[0].input_hash(),
     }
     add_expected_costs(tables, kpis, cases)  # *_expected cost-over-time tables; expected PV (model.results.costs)

@@ -1443,4 +1443,5 @@ def _plan_run(cases, out: BendersOutcome, options: SolverOptions, with_evpi_vss:
         metrics |= expected_cost_gaps(metrics, probs)
         timings["evpi_vss_s"] = round(time.perf_counter() - t4, 4)
     timings["total_s"] = round(time.perf_counter() - t0, 4)
-    return StochasticRun(cases=tuple(cases), ef=None, result=result, solutions=sols, metrics=metrics, timings_s=timings)
+    return StochasticRun(cases=tuple(cases), ef=None, result=result, solutions=sols, metrics=metrics, timings_s=timings,
+                         plan_first_stage=dict(out.first_stage), nonant="benders")

@@ -58,7 +58,7 @@ from model.input.scenarios import scenario_cases
 from model.results.tables import KUSD, Solution
 from model.solve import budget
 from model.solve.highs import SolverOptions
-from model.stochastic.evaluate import evaluate_first_stage, first_stage_values
+from model.stochastic.evaluate import evaluate_first_stage
 from model.stochastic.extensive import NONANT_DEFAULT, run_stochastic
 
 OUT_OF_SAMPLE_SEED_OFFSET = 1_000_003  # out-of-sample seed = case seed + this
@@ -224,7 +224,7 @@ def with_confidence(data: CaseData, where: str, mode: str, engine: str, spec: di
         k = {"note": "not computed: the plan is not proven optimal",
              "sentence": "The confidence of the sampled plan was not computed: the plan is not proven optimal."}
     else:
-        k = sampled_plan(data, first_stage_values(sr.ef.scenarios[0]), options, settings, nonant)
+        k = sampled_plan(data, sr.first_stage, options, settings, nonant)
     kpis = dict(run.solution.kpis) | {"sampled_plan": k}
     return replace(run, solution=Solution(tables=run.solution.tables, kpis=kpis),
                    timings_s=dict(run.timings_s) | {"confidence_s": round(time.perf_counter() - t0, 4)})

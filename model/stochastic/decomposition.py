@@ -155,7 +155,7 @@ def evaluate_plan(data, first_stage: dict[str, float], bound_kusd: float, option
                        "best first stage found, re-optimised in every scenario",
     }
     return StochasticRun(cases=tuple(cases), ef=None, result=result, solutions=tuple(sols), metrics=metrics,
-                         timings_s=elapsed)
+                         timings_s=elapsed, plan_first_stage=dict(first_stage), nonant="ph")
 
 
 def main(argv: list[str] | None = None) -> int:

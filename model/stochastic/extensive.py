@@ -28,6 +28,13 @@ above; ``shared`` leaves them out and merges each group of first-stage columns i
 when the model is handed to HiGHS (``solver.solve(..., equal_vars=...)``). Both were measured on the
 200-scenario case (README, "Non-anticipativity: measured"); the faster, shared, is the default.
 
+``run_stochastic`` does not build this Pyomo model when it can do without: with ``shared`` on the
+stdform path (``arrays`` None or True) it assembles the same LP from the scenarios' own LPs, stamped
+where a structure repeats (:mod:`model.stochastic.ef_arrays`), and reads the same plan and tables;
+``ef`` is then None and ``StochasticRun.first_stage`` holds the plan's first stage. The Pyomo form
+serves ``rows``, the persistent path, ``arrays=False``, a sweep (its tunable Params) and the
+explanation of an infeasible extensive form.
+
 Metrics (``StochasticRun``):
 
 - RP: the EF's optimal objective.
@@ -216,17 +223,29 @@ def _best_known_after_time_limit(cases, ef: ExtensiveForm, options: SolverOption
                        "stage re-optimised in every scenario, and the bound is the wait-and-see value",
     }
     timings = {"build_s": round(t1 - t0, 4), "solve_s": round(time.perf_counter() - t1, 4)}
-    return StochasticRun(cases=tuple(cases), ef=ef, result=result, solutions=sols, metrics=metrics, timings_s=timings)
+    return StochasticRun(cases=tuple(cases), ef=ef, result=result, solutions=sols, metrics=metrics, timings_s=timings,
+                         plan_first_stage=dict(ev_first), nonant=ef.nonant if ef is not None else NONANT_DEFAULT)
 
 
 @dataclass(frozen=True)
 class StochasticRun:
     cases: tuple[CaseData, ...]
-    ef: ExtensiveForm | None
+    ef: ExtensiveForm | None  # the Pyomo extensive form, when the run built one
     result: SolveResult | None
     solutions: tuple[Solution, ...]  # per scenario, duals per scenario (divided by p_k)
     metrics: dict
     timings_s: dict
+    plan_first_stage: dict | None = None  # the plan's first stage by variable name, when ``ef`` is None
+    nonant: str | None = None  # how non-anticipativity was held, when ``ef`` is None
+
+    @property
+    def first_stage(self) -> dict[str, float]:
+        """The plan's first stage, variable name -> value (``evaluate.first_stage_values``)."""
+        if self.plan_first_stage is not None:
+            return dict(self.plan_first_stage)
+        if self.ef is not None:
+            return first_stage_values(self.ef.scenarios[0])
+        raise ValueError("this run holds no plan's first stage")
 
 
 def collect(ef: ExtensiveForm, res: SolveResult) -> tuple[tuple[Solution, ...], dict]:
@@ -329,13 +348,57 @@ def stamped_evpi_vss(cases, options: SolverOptions):
 
 
 def run_stochastic(data: CaseData, options: SolverOptions = SolverOptions(), nonant: str = NONANT_DEFAULT,
-                   with_evpi_vss: bool = True) -> StochasticRun:
+                   with_evpi_vss: bool = True, arrays: bool | None = None) -> StochasticRun:
+    """The two-stage plan of ``data`` by the extensive form. ``arrays``: assembled from the scenarios' LPs
+    (:mod:`model.stochastic.ef_arrays`, stamped where a structure repeats; the default wherever it
+    applies: ``nonant="shared"`` on the stdform path); False: the Pyomo extensive form
+    (:func:`build_extensive_form`), the same plan. An infeasible extensive form is explained from the
+    Pyomo one, built for it."""
     options = budget.start(options)
     t0 = time.perf_counter()
     with progress.phase("generating the scenarios"):
         cases = scenario_cases(data)
     budget.check(options, "while generating the scenarios", f"{len(cases):,} generated")
+    fits = nonant == "shared" and options.path == "stdform"
+    if arrays and not fits:
+        raise ValueError("the extensive form from arrays needs nonant 'shared' and the stdform path")
+    if not (fits if arrays is None else arrays):
+        return _run_pyomo(cases, options, nonant, with_evpi_vss, t0)
+    from model.stochastic import ef_arrays
+
     risk = data.case.risk
+    probs = np.array([c.probability for c in cases])
+    blocks, stamp_info = ef_arrays.scenario_blocks(cases, options)
+    budget.check(options, "while building the extensive form", f"{len(cases):,} of {len(cases):,} scenarios built")
+    t1 = time.perf_counter()
+    try:
+        res, sols, metrics, first_stage, read_s = ef_arrays.solve_and_read(blocks, options, risk, t1)
+    except SolveError as e:
+        if e.termination in ("Infeasible", "Primal infeasible or unbounded"):
+            del blocks
+            return _run_pyomo(cases, options, nonant, with_evpi_vss, t0)  # its error names the conflict
+        if e.termination != "Time limit reached":
+            raise
+        return _best_known_after_time_limit(cases, None, options, t0, t1)
+    rp = metrics["objective_kusd"]
+    timings = {"build_s": round(t1 - t0, 4), "handoff_s": round(res.handoff_s, 4), "solve_s": round(res.solve_s, 4),
+               "extract_s": round(read_s, 4), "ef_stamp": stamp_info}
+    if with_evpi_vss:
+        t4 = time.perf_counter()
+        with progress.phase("EVPI and VSS: each scenario with perfect foresight, then the mean-scenario plan",
+                            total=2 * len(cases), key="EVPI and VSS"):
+            metrics |= _evpi_vss(cases, options, rp, probs, risk, ws_totals=lambda: ef_arrays.block_totals(blocks, options),
+                                 eev_of=lambda fs: ef_arrays.block_totals(blocks, options, fs))
+        metrics |= expected_cost_gaps(metrics, probs)
+        timings["evpi_vss_s"] = round(time.perf_counter() - t4, 4)
+    timings["total_s"] = round(time.perf_counter() - t0, 4)
+    return StochasticRun(cases=tuple(cases), ef=None, result=res, solutions=sols, metrics=metrics, timings_s=timings,
+                         plan_first_stage=first_stage, nonant=nonant)
+
+
+def _run_pyomo(cases, options: SolverOptions, nonant: str, with_evpi_vss: bool, t0: float) -> StochasticRun:
+    """:func:`run_stochastic` on the Pyomo extensive form."""
+    risk = cases[0].case.risk
     probs = np.array([c.probability for c in cases])
     ef = build_extensive_form(cases, nonant=nonant, options=options)
     budget.check(options, "while building the extensive form", f"{len(cases):,} of {len(cases):,} scenarios built")

@@ -6,7 +6,8 @@ approval shares) and sometimes in their index sets (a review lead time moves arr
 Pyomo model and compiling it to standard form (``benders.compile_built``) costs about 0.1 s; writing
 another scenario's numbers into a compiled standard form of the same structure costs about 1 ms, plus
 ``build_sets`` (20-50 ms) to know its structure. Benders (``benders.Decomposition.build``, the worker
-build of :mod:`model.stochastic.parallel`) stamps by default; ``stamp=False`` builds every scenario. The
+build of :mod:`model.stochastic.parallel`) and the extensive form (:mod:`model.stochastic.ef_arrays`)
+stamp by default; ``stamp=False`` builds every scenario. The
 plan's re-solve of a scenario of a stamping group reads its stamped LP through the group's template
 model (:mod:`model.stochastic.replan`), so no stamped scenario is ever built by Pyomo.
 
@@ -242,6 +243,20 @@ class Group:
                 return None
         return self.plan
 
+    def check(self, scen: Scenario, f) -> None:
+        """The group's second scenario ``scen``, compiled by Pyomo to ``f``, compared with its stamp: the group
+        stamps from now on, or is refused (its scenarios built by Pyomo) naming the first difference."""
+        self.members.append(scen.data.scenario)
+        try:
+            diffs = compare_forms(self.stamp(scen), f, (self.col_names, self.row_names))
+        except StampRefused as e:
+            diffs = [str(e)]
+        if diffs:
+            self.refuse(f"scenario {scen.data.scenario!r}: {diffs[0]}")
+        else:
+            self.state = "stamping"
+            self.template = _light(self.template)
+
     def refuse(self, why: str) -> None:
         self.state = "refused"
         self.source = None
@@ -441,16 +456,7 @@ class Stamper:
             if g is None:
                 self.groups[scen.signature] = Group.of(scen, b, f, names, lb1, ub1)
             elif g.state == "checking":
-                g.members.append(d.scenario)
-                try:
-                    diffs = compare_forms(g.stamp(scen), f, (g.col_names, g.row_names))
-                except StampRefused as e:
-                    diffs = [str(e)]
-                if diffs:
-                    g.refuse(f"scenario {d.scenario!r}: {diffs[0]}")
-                else:
-                    g.state = "stamping"
-                    g.template = _light(g.template)
+                g.check(scen, f)
             else:
                 g.members.append(d.scenario)
             return out[:6]
