@@ -88,6 +88,7 @@ TAU_REL = 1e-9  # reduced costs and duals below TAU_REL x max |cost| are noise (
 GUARD_REL, GUARD_ABS_KUSD = 1e-9, 1e-6  # the cost guard row: c'x <= z* (1 + 1e-9) + 1e-6 kUSD
 BATCH_COLUMNS = 4000  # blocks are solved together up to this many columns per LP (canonical_plan)
 DIRECTIONAL_STEP_T = 1e-3  # t by which a degenerate limit is raised to read its right derivative
+SINGLETONS_AFTER_NO_ZERO = True  # one_sided_duals: a group that finds no zero is split into single rows, not halves
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,9 @@ def one_sided_duals(h, limit_mask: np.ndarray, tau: float, deadline: float | Non
     # Group testing: raise a group G of limits together. The new optimal basis's dual maximises
     # sum_{i in G} y_i over the optimal duals, so a row whose new dual is 0 has right derivative 0
     # (0 is the largest a dual of a binding <= row can be); a group of one gives the rate itself.
+    # A group is raised again without the rows found 0 while that finds more; once a group finds none,
+    # each of its rows is raised alone (halving it instead took 928 re-solves for 578 degenerate limits
+    # of the 50-scenario x 36-month extensive form, 464 of them ending alone: SINGLETONS_AFTER_NO_ZERO).
     queue = [degenerate] if len(degenerate) else []
     done = 0
     while queue:
@@ -254,7 +258,8 @@ def one_sided_duals(h, limit_mask: np.ndarray, tau: float, deadline: float | Non
             y[grp] = y_new
             done += 1
         elif len(rest) == len(grp):
-            queue += [rest[: len(rest) // 2], rest[len(rest) // 2:]]
+            queue += [rest[k:k + 1] for k in range(len(rest))] if SINGLETONS_AFTER_NO_ZERO else \
+                [rest[: len(rest) // 2], rest[len(rest) // 2:]]
         elif len(rest):
             queue.append(rest)
     if len(degenerate):
