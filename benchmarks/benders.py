@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         for e in engines:
             r = row["runs"][e]
             t = r.get("timings_s") or {}
-            if e == "ef":
+            if e.partition(":")[0] == "ef":
                 main_s, canon = r.get("solve_s"), (r.get("canonical_s") or 0) + (r.get("marginal_s") or 0)
                 build = (t.get("build_s") or 0) + (t.get("handoff_s") or 0)
             else:
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                      if "benders_master_s" in t else "-")
             lines.append(f"| {row['n']:,} | {e} | {r.get('status')} | {_s(build)} | {_s(main_s)} | {split} | {_s(canon)} | "
                          f"{_s(t.get('extract_s'))} | {_s(t.get('evpi_vss_s'))} | {r.get('cut_groups', '-')} | "
-                         f"{r.get('cuts', '-')} | {_stamped(t.get('benders_stamp'))} | {_highs(r, t)} |")
+                         f"{r.get('cuts', '-')} | {_stamped(t.get('benders_stamp') or t.get('ef_stamp'))} | {_highs(r, t)} |")
     text = "\n".join(lines)
     print(text)
     if a.markdown:

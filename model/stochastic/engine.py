@@ -31,7 +31,8 @@ from pathlib import Path
 AUTO_PH_COLUMNS = 1_000_000
 # Measured (benchmarks/benders.py, without EVPI/VSS): the EF is faster up to 30 sampled scenarios (58k columns),
 # Benders 1.2x faster at 50 (96k), 1.3x at 200 (386k), 3.4x at 500 (964k); with EVPI/VSS Benders is 2.5x faster
-# from 50 on; on the 36-month generated case (RESULTS.md, run J, with stamping) 3.6x at 50 and 29x at 200.
+# from 50 on; on the 36-month generated case (RESULTS.md, run J, with stamping) 3.6x at 50 and 29x at 200, and
+# against the extensive form from arrays with cheaper marginal values (run K) 2.4x at 50 and 11x at 200.
 # The switch sits above the crossover, at about 100 default-size scenarios, so that small and
 # medium cases keep the extensive form's marginal values (Benders reports each scenario's with the first
 # stage held, model.md §16.4).
